@@ -1,0 +1,1 @@
+"""Users, organisations, roles, sessions and API tokens."""

@@ -1,0 +1,1 @@
+"""The `healthequity` command."""

@@ -1,0 +1,8 @@
+"""Every capability's tables, gathered so that migrations see the whole schema."""
+
+from healthequity.audit import models as audit_models  # noqa: F401
+from healthequity.auth import models as auth_models  # noqa: F401
+from healthequity.places import models as places_models  # noqa: F401
+from healthequity.store.database import Base
+
+metadata = Base.metadata
