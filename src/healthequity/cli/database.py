@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 
 from healthequity.cli.common import clear_errors, open_database
-from healthequity.store import current_revision, head_revision, upgrade
+from healthequity.store import (
+    DatabaseNotMigrated,
+    DatabaseTooNew,
+    current_revision,
+    head_revision,
+    upgrade,
+)
+from healthequity.store.migrations import check_schema_current
 
 
 @click.group()
@@ -29,6 +36,13 @@ def db_current() -> None:
     database = open_database(require_current_schema=False)
     revision = current_revision(database.engine)
     head = head_revision()
-    state = "up to date" if revision == head else "needs `healthequity db upgrade`"
+    try:
+        check_schema_current(database.engine)
+        state = "up to date"
+    except DatabaseTooNew:
+        # `db upgrade` refuses such a database: the software is what needs upgrading.
+        state = "the database is newer than this version: upgrade healthequity"
+    except DatabaseNotMigrated:
+        state = "needs `healthequity db upgrade`"
     click.echo(f"database revision: {revision or 'none (empty database)'}")
     click.echo(f"newest revision:   {head} ({state})")
