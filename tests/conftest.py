@@ -168,3 +168,19 @@ def sign_in(client: TestClient, user: TestUser) -> None:
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
+
+
+@pytest.fixture
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap Argon2id parameters for tests that create users and sign in a lot.
+
+    The real parameters cost about half a second a hash on a small machine; the hashes
+    stay Argon2id, only their cost changes. Tests of the hashing itself do not use this.
+    """
+    from argon2 import PasswordHasher
+
+    from healthequity.auth import passwords
+
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(passwords, "_HASHER", hasher)
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", hasher.hash("no user has this password"))

@@ -57,7 +57,7 @@ def login(
     if not email.strip():
         errors["email"] = "Enter your email address"
     if not password:
-        errors["password"] = "Enter your password"
+        errors["password"] = "Enter your password"  # noqa: S105 (a message)
     if not errors:
         try:
             user = service.authenticate(session, context, email, password)

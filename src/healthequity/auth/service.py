@@ -219,7 +219,9 @@ def disable_user(session: Session, context: AuditContext, email: str) -> User:
 def _lock_duration(failed_logins: int) -> timedelta | None:
     if failed_logins < FAILURES_BEFORE_LOCK:
         return None
-    lock: timedelta = FIRST_LOCK * 2 ** (failed_logins - FAILURES_BEFORE_LOCK)
+    # Bound the exponent: an unbounded power overflows timedelta after ~45 failures.
+    doublings = min(failed_logins - FAILURES_BEFORE_LOCK, 20)
+    lock: timedelta = FIRST_LOCK * 2**doublings
     return min(lock, LONGEST_LOCK)
 
 

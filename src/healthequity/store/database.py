@@ -71,22 +71,24 @@ def parse_database_url(value: str) -> URL:
         raise InvalidDatabaseUrl(
             f"HEALTHEQUITY_DATABASE_URL {value!r} is not a database URL: {_EXPECTED}"
         ) from None
+    # Name the value in messages, but never its password (errors end up in logs).
+    shown = url.render_as_string(hide_password=True) if url.password else value
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
     if url.drivername == "sqlite":
         if url.host or url.username:
             raise InvalidDatabaseUrl(
-                f"HEALTHEQUITY_DATABASE_URL {value!r} gives a host for SQLite: {_EXPECTED}"
+                f"HEALTHEQUITY_DATABASE_URL {shown!r} gives a host for SQLite: {_EXPECTED}"
             )
         return url
     if url.drivername != "postgresql+psycopg":
         raise InvalidDatabaseUrl(
-            f"HEALTHEQUITY_DATABASE_URL {value!r} uses {url.drivername!r}, "
+            f"HEALTHEQUITY_DATABASE_URL {shown!r} uses {url.drivername!r}, "
             f"which is not supported: {_EXPECTED}"
         )
     if not url.host or not url.database:
         raise InvalidDatabaseUrl(
-            f"HEALTHEQUITY_DATABASE_URL {value!r} lacks a host or database name: {_EXPECTED}"
+            f"HEALTHEQUITY_DATABASE_URL {shown!r} lacks a host or database name: {_EXPECTED}"
         )
     return url
 
