@@ -91,8 +91,7 @@ def main() -> None:
     ]:
         ratio = baseline[key] / package[key]
         print(
-            f"{label:28}{package[key] * 1000:10.3f} ms{baseline[key] * 1000:12.3f} ms"
-            f"{ratio:8.1f}x"
+            f"{label:28}{package[key] * 1000:10.3f} ms{baseline[key] * 1000:12.3f} ms{ratio:8.1f}x"
         )
 
 

@@ -11,12 +11,12 @@ from healthequity.auth import service
 from healthequity.auth.dependencies import (
     SESSION_COOKIE,
     allow_public,
-    allow_signed_in,
     audit_context,
 )
 from healthequity.auth.exceptions import AuthenticationFailed
 from healthequity.auth.schemas import Principal
 from healthequity.web.dependencies import get_session
+from healthequity.web.security import new_csrf_token, set_csrf_cookie
 from healthequity.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -64,8 +64,13 @@ def login(
         except AuthenticationFailed:
             errors["form"] = SIGN_IN_FAILED
         else:
+            # A new session and CSRF token at each sign-in, so none set before it survives.
+            previous = request.cookies.get(SESSION_COOKIE)
+            if previous:
+                service.end_session(session, context, previous)
             issued = service.start_session(session, context, user)
             response = RedirectResponse(_safe_next(next), status_code=303)
+            set_csrf_cookie(response, new_csrf_token(), secure=request.url.scheme == "https")
             response.set_cookie(
                 SESSION_COOKIE,
                 issued.secret,
@@ -88,10 +93,11 @@ def login(
 @router.post("/logout")
 def logout(
     request: Request,
-    principal: Principal = allow_signed_in(),
+    principal: Principal | None = allow_public(),
     context: AuditContext = Depends(audit_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
+    """Open to all, so that anyone (even someone left with no role) can end their session."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         service.end_session(session, context, cookie)

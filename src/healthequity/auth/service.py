@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from healthequity.audit import service as audit_service
@@ -169,6 +169,8 @@ def ensure_user(
     try:
         user = get_user(session, email)
     except UnknownUser:
+        user = None
+    if user is None:
         return create_user(
             session,
             context,
@@ -179,7 +181,7 @@ def ensure_user(
             roles=roles,
         )
     _check_user_details(user.email, display_name, password)
-    user.display_name = display_name
+    user.display_name = display_name.strip()
     user.organisation = organisation
     user.is_active = True
     user.failed_logins = 0
@@ -191,6 +193,14 @@ def ensure_user(
         UserRole(role=role) for role in sorted(wanted - user.roles)
     ]
     session.flush()
+    audit_service.record_event(
+        session,
+        context,
+        "user.update",
+        subject_type="user",
+        subject_id=user.id,
+        detail={"roles": sorted(wanted), "organisation_id": organisation.id},
+    )
     return user
 
 
@@ -239,7 +249,13 @@ def authenticate(
     wrong email from a wrong password or a locked account.
     """
     now = now or utc_now()
-    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    user = session.scalar(
+        select(User)
+        .where(User.email == normalise_email(email))
+        # On PostgreSQL one sign-in at a time per account, so that guesses sent in parallel
+        # see each other's failures and the lock (SQLite ignores this).
+        .with_for_update(of=User)
+    )
     password_ok = verify_password(user.password_hash if user else None, password)
     failure = AuthenticationFailed("the email address or password is not right")
     if user is None:
@@ -257,7 +273,15 @@ def authenticate(
         )
         raise failure
     if not password_ok:
-        user.failed_logins += 1
+        # Counted by the database, not from the value read above: on SQLite parallel
+        # guesses all read the same count, and each must still add one.
+        user.failed_logins = session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(failed_logins=User.failed_logins + 1)
+            .returning(User.failed_logins)
+            .execution_options(synchronize_session=False)
+        ).scalar_one()
         lock = _lock_duration(user.failed_logins)
         user.locked_until = now + lock if lock else None
         audit_service.record_event(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -61,6 +62,9 @@ _EXPECTED = (
 )
 
 
+_USER_PASSWORD = re.compile(r"(//[^/:@]*):[^@/]*@")
+
+
 def parse_database_url(value: str) -> URL:
     """Parse and check a database URL; `postgresql://` means the psycopg 3 driver."""
     if not value.strip():
@@ -68,8 +72,9 @@ def parse_database_url(value: str) -> URL:
     try:
         url = make_url(value.strip())
     except ArgumentError:
+        shown = _USER_PASSWORD.sub(r"\1:***@", value.strip())
         raise InvalidDatabaseUrl(
-            f"HEALTHEQUITY_DATABASE_URL {value!r} is not a database URL: {_EXPECTED}"
+            f"HEALTHEQUITY_DATABASE_URL {shown!r} is not a database URL: {_EXPECTED}"
         ) from None
     # Name the value in messages, but never its password (errors end up in logs).
     shown = url.render_as_string(hide_password=True) if url.password else value

@@ -1,5 +1,2 @@
-"""The web shell: FastAPI app factory, NHS.UK pages, security headers, errors, logging."""
-
-from healthequity.web.app import create_app
-
-__all__ = ["create_app"]
+"""The web shell: FastAPI app factory (`healthequity.web.app.create_app`), NHS.UK pages,
+security headers, errors, structured logging."""

@@ -21,13 +21,16 @@ from healthequity.places import pages as places_pages
 from healthequity.places import router as places_router
 from healthequity.store.database import Database
 from healthequity.store.migrations import check_schema_current
+from healthequity.web import assets as web_assets
 from healthequity.web import pages as web_pages
 from healthequity.web.errors import error_response, install_error_handlers
 from healthequity.web.logging import configure_logging, request_id_var
 from healthequity.web.security import (
     CSRF_COOKIE,
     SECURITY_HEADERS,
+    STRICT_TRANSPORT_SECURITY,
     new_csrf_token,
+    set_csrf_cookie,
     verify_csrf,
 )
 
@@ -35,11 +38,13 @@ logger = logging.getLogger("healthequity.web")
 
 # Each capability with pages or APIs; its module gives `router` and may give
 # `NAVIGATION` and `HOME_SECTIONS`.
-CAPABILITY_MODULES = (web_pages, auth_pages, auth_router, places_pages, places_router)
+CAPABILITY_MODULES = (web_pages, web_assets, auth_pages, auth_router, places_pages, places_router)
 
 # Front-end packages from the npm registry, installed by `make` into the assets folder.
 VENDOR_ASSETS = {
     "nhsuk": "nhsuk-frontend/dist/nhsuk",
+    # The design system's stylesheet refers to its icons at /assets/images/.
+    "images": "nhsuk-frontend/dist/nhsuk/assets/images",
     "htmx": "htmx.org/dist",
     "swagger-ui": "swagger-ui-dist",
 }
@@ -124,14 +129,13 @@ async def _shell_middleware(
             response.headers.setdefault(header, value)
         response.headers["X-Request-ID"] = request_id
         if not request.url.path.startswith(("/static/", "/assets/")):
+            # Pages may show personal data: never kept in a browser or proxy cache.
             response.headers.setdefault("Cache-Control", "no-store")
+        if request.url.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
         if csrf_cookie is None:
-            response.set_cookie(
-                CSRF_COOKIE,
-                request.state.csrf_token,
-                httponly=True,
-                samesite="strict",
-                secure=request.url.scheme == "https",
+            set_csrf_cookie(
+                response, request.state.csrf_token, secure=request.url.scheme == "https"
             )
         logger.info(
             "request",

@@ -31,10 +31,12 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIXES) or request.url.path == "/healthz"
 
 
-def error_response(request: Request, status_code: int, detail: str) -> Response:
+def error_response(
+    request: Request, status_code: int, detail: str, *, title: str | None = None
+) -> Response:
     if wants_json(request):
         return JSONResponse({"detail": detail}, status_code=status_code)
-    title = _TITLES.get(status_code, HTTPStatus(status_code).phrase)
+    title = title or _TITLES.get(status_code, HTTPStatus(status_code).phrase)
     return render(
         request,
         "web/error.html",
@@ -69,7 +71,11 @@ def _permission_denied(request: Request, exc: Exception) -> Response:
 
 def _csrf_failed(request: Request, exc: Exception) -> Response:
     return error_response(
-        request, 403, "The form had expired. Go back, reload the page and try again."
+        request,
+        403,
+        "For your security, forms expire. Go back, reload the page and try again: "
+        "what you typed may need entering again.",
+        title="The form has expired",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from fastapi import Request
+from fastapi import Request, Response
 
 CSRF_COOKIE = "he_csrf"
 CSRF_FIELD = "csrf_token"
@@ -35,6 +35,14 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+
+
+# Sent only over https: a browser ignores it on plain http, and so must a development server.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+
+
+def set_csrf_cookie(response: Response, token: str, *, secure: bool) -> None:
+    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure)
 
 
 class CsrfFailed(Exception):

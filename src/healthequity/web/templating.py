@@ -9,7 +9,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.exc import SQLAlchemyError
 
+from healthequity.auth.dependencies import SESSION_COOKIE
+from healthequity.auth.schemas import Principal
+from healthequity.auth.service import principal_for_session
+from healthequity.web.dependencies import get_database
 from healthequity.web.navigation import HomeSection, NavItem, visible_to
 from healthequity.web.security import CSRF_FIELD
 
@@ -38,7 +43,7 @@ def render(
     status_code: int = 200,
 ) -> HTMLResponse:
     """Render a page inside the shell: header navigation for the viewer's roles, CSRF token."""
-    principal = getattr(request.state, "principal", None)
+    principal = _viewer(request)
     navigation: list[NavItem] = request.app.state.navigation
     page_context = {
         "principal": principal,
@@ -50,6 +55,21 @@ def render(
     return templates.TemplateResponse(request, template, page_context, status_code=status_code)
 
 
+def _viewer(request: Request) -> Principal | None:
+    """Who is looking. Routes set it; error pages (a 404 runs no route) look it up here."""
+    if not hasattr(request.state, "principal"):
+        cookie = request.cookies.get(SESSION_COOKIE)
+        request.state.principal = None
+        if cookie:
+            try:
+                with get_database(request).session() as session:
+                    request.state.principal = principal_for_session(session, cookie)
+            except SQLAlchemyError:
+                pass  # an error page must render even when the database is down
+    principal: Principal | None = request.state.principal
+    return principal
+
+
 def home_sections(request: Request) -> list[HomeSection]:
     sections: list[HomeSection] = request.app.state.home_sections
-    return visible_to(sections, getattr(request.state, "principal", None))
+    return visible_to(sections, _viewer(request))
