@@ -368,6 +368,10 @@ def test_shell_in_a_real_browser(server: Server, browser: Browser, axe_source: s
         expect(page).to_have_title(f"Page not found {DASH} healthequity")
         expect(page.locator("header.nhsuk-header")).to_be_visible()
         expect(page.locator("footer.nhsuk-footer")).to_be_visible()
+        # Still signed in on an error page: the account area and the menu stay.
+        account = page.get_by_role("navigation", name="Account")
+        expect(account.get_by_role("button", name="Log out")).to_be_visible()
+        expect(page.get_by_role("navigation", name="Menu")).to_be_visible()
         body = page.locator("body").inner_text()
         for leak in ("Traceback", 'File "', "Exception", "starlette", "fastapi"):
             assert leak not in body, f"the 404 page shows {leak!r}"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,3 +28,22 @@ class AuditContext:
             self.client_address,
             purpose,
         )
+
+
+class AuditEventOut(BaseModel):
+    """One audit event as the API gives it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    occurred_at: datetime
+    user_id: int | None
+    api_token_id: int | None
+    organisation_id: int | None
+    action: str
+    subject_type: str | None
+    subject_id: str | None
+    purpose: str | None
+    request_id: str | None
+    client_address: str | None
+    detail: str | None

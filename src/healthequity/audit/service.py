@@ -59,9 +59,17 @@ def record_event(
 
 
 def _events_query(
-    since: datetime | None, subject_type: str | None = None, subject_id: str | None = None
+    since: datetime | None,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+    action: str | None = None,
+    *,
+    newest_first: bool = False,
 ) -> Select[AuditEvent]:
-    query = select(AuditEvent).order_by(AuditEvent.occurred_at, AuditEvent.id)
+    order = (AuditEvent.occurred_at, AuditEvent.id)
+    query = select(AuditEvent).order_by(*(c.desc() for c in order) if newest_first else order)
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
     if since is not None:
         query = query.where(AuditEvent.occurred_at >= since)
     if subject_type is not None:
@@ -77,10 +85,14 @@ def list_events(
     since: datetime | None = None,
     subject_type: str | None = None,
     subject_id: str | None = None,
+    action: str | None = None,
     limit: int | None = None,
+    newest_first: bool = False,
 ) -> list[AuditEvent]:
-    """Events, oldest first, optionally from `since` on and about one subject."""
-    return list(session.scalars(_events_query(since, subject_type, subject_id).limit(limit)))
+    """Events, oldest first unless asked, optionally from `since` on, of one action, or
+    about one subject."""
+    query = _events_query(since, subject_type, subject_id, action, newest_first=newest_first)
+    return list(session.scalars(query.limit(limit)))
 
 
 def _event_row(event: AuditEvent) -> dict[str, Any]:

@@ -10,12 +10,15 @@ from healthequity.audit.schemas import AuditContext
 from healthequity.auth import service
 from healthequity.auth.dependencies import (
     SESSION_COOKIE,
+    allow,
     allow_public,
     audit_context,
 )
 from healthequity.auth.exceptions import AuthenticationFailed
+from healthequity.auth.models import Role
 from healthequity.auth.schemas import Principal
 from healthequity.web.dependencies import get_session
+from healthequity.web.navigation import HomeSection, NavItem
 from healthequity.web.security import new_csrf_token, set_csrf_cookie
 from healthequity.web.templating import render
 
@@ -104,3 +107,26 @@ def logout(
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax")
     return response
+
+
+USER_ADMINS = frozenset({Role.ADMIN, Role.ORG_ADMIN})
+NAVIGATION = [NavItem("Users", "/admin/users", USER_ADMINS)]
+HOME_SECTIONS = [
+    HomeSection(
+        "Users",
+        "Who can sign in, in which organisation, with which roles, and when they last did.",
+        "/admin/users",
+        USER_ADMINS,
+    )
+]
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users_page(
+    request: Request,
+    principal: Principal = allow(*USER_ADMINS),
+    session: Session = Depends(get_session, scope="function"),
+) -> Response:
+    """Every user for an administrator; an organisation lead sees their own organisation's."""
+    users = service.users_visible_to(session, principal)
+    return render(request, "auth/users.html", {"title": "Users", "users": users})

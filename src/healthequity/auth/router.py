@@ -50,7 +50,4 @@ def list_users(
     session: Session = Depends(get_session, scope="function"),
 ) -> list[UserOut]:
     """Users: all of them for an admin, those of the caller's organisation for an org admin."""
-    users = service.list_users(session)
-    if Role.ADMIN not in principal.roles:
-        users = [user for user in users if user.organisation_id == principal.organisation_id]
-    return [user_out(user) for user in users]
+    return [user_out(user) for user in service.users_visible_to(session, principal)]

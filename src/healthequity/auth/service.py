@@ -215,6 +215,14 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.email)))
 
 
+def users_visible_to(session: Session, principal: Principal) -> list[User]:
+    """Every user for an administrator; an organisation lead's own organisation's otherwise."""
+    users = list_users(session)
+    if Role.ADMIN in principal.roles:
+        return users
+    return [user for user in users if user.organisation_id == principal.organisation_id]
+
+
 def disable_user(session: Session, context: AuditContext, email: str) -> User:
     """Disable the account and end its sessions; the row stays for the audit trail."""
     user = get_user(session, email)

@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from healthequity import __version__
+from healthequity.audit import router as audit_router
 from healthequity.auth import pages as auth_pages
 from healthequity.auth import router as auth_router
 from healthequity.config import Settings, load_settings
@@ -38,7 +39,15 @@ logger = logging.getLogger("healthequity.web")
 
 # Each capability with pages or APIs; its module gives `router` and may give
 # `NAVIGATION` and `HOME_SECTIONS`.
-CAPABILITY_MODULES = (web_pages, web_assets, auth_pages, auth_router, places_pages, places_router)
+CAPABILITY_MODULES = (
+    web_pages,
+    web_assets,
+    auth_pages,
+    auth_router,
+    audit_router,
+    places_pages,
+    places_router,
+)
 
 # Front-end packages from the npm registry, installed by `make` into the assets folder.
 VENDOR_ASSETS = {
