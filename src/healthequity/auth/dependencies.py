@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from healthequity.audit.schemas import AuditContext
@@ -23,8 +24,14 @@ SESSION_COOKIE = "he_session"
 ALL_ROLES = frozenset(Role)
 
 
+# Declared so that the OpenAPI document offers bearer tokens; the header is read below.
+_BEARER = HTTPBearer(auto_error=False, description="An API token from `healthequity tokens create`")
+
+
 def current_principal(
-    request: Request, session: Session = Depends(get_session, scope="function")
+    request: Request,
+    session: Session = Depends(get_session, scope="function"),
+    _bearer: HTTPAuthorizationCredentials | None = Depends(_BEARER),
 ) -> Principal | None:
     """The caller: a bearer token if one is sent (and then only that), else the session cookie."""
     authorization = request.headers.get("authorization")
