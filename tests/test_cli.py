@@ -387,3 +387,18 @@ def test_version_and_help() -> None:
     help_text = runner.invoke(cli, ["-h"]).stdout
     for command in ("db", "users", "tokens", "audit", "demo", "serve", "geography"):
         assert f"  {command} " in help_text
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("postgresql+psycopg://127.0.0.1:1/healthequity", "connection failed"),
+        ("sqlite:///no-such-folder/healthequity.db", "unable to open database file"),
+    ],
+    ids=["unreachable-server", "missing-folder"],
+)
+def test_a_database_that_cannot_be_used_gives_one_line(url: str, reason: str) -> None:
+    result = CliRunner().invoke(cli, ["db", "upgrade"], env={"HEALTHEQUITY_DATABASE_URL": url})
+    line = _error_line(result)
+    assert line.startswith("the database could not be used: ")
+    assert reason in line

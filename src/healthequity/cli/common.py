@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import NoReturn, ParamSpec, TypeVar
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from healthequity.audit.schemas import AuditContext
 from healthequity.config import load_settings
@@ -29,8 +30,8 @@ def fail(message: str) -> NoReturn:
 
 
 def clear_errors(*error_types: type[Exception]) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Turn the named (expected) errors, and any storage error such as a malformed
-    database URL, into one line on stderr and exit code 2."""
+    """Turn the named (expected) errors, any storage error such as a malformed database
+    URL, and a database that cannot be reached, into one line on stderr and exit code 2."""
     expected: tuple[type[Exception], ...] = (*error_types, StoreError)
 
     def decorate(command: Callable[P, R]) -> Callable[P, R]:
@@ -40,6 +41,11 @@ def clear_errors(*error_types: type[Exception]) -> Callable[[Callable[P, R]], Ca
                 return command(*args, **kwargs)
             except expected as error:
                 fail(str(error))
+            except OperationalError as error:
+                # Unreachable server, missing folder, locked file: the driver's own first
+                # line says which, without the stack trace around it.
+                reason = str(error.orig).strip().splitlines()[0]
+                fail(f"the database could not be used: {reason}")
 
         return wrapper
 
