@@ -99,7 +99,9 @@ def test_proportion_limits_solve_the_wilson_interval() -> None:
 
 def test_proportion_limits_are_kept_within_0_and_100() -> None:
     high = pd.DataFrame({"x": [9, 18, 95], "n": [10, 20, 100]})  # a = 0.94, axis from 0
-    result = funnel_limits(high, "x", "n", statistic="proportion", multiplier=100, type="standard")
+    result = funnel_limits(
+        high, "x", "n", statistic="proportion", multiplier=100, output="standard"
+    )
     assert list(result.columns) == ["Population", "lower_2s_limit", "upper_2s_limit",
                                     "lower_3s_limit", "upper_3s_limit", "baseline"]  # fmt: skip
     assert result["Population"].iloc[0] == 1

@@ -172,7 +172,7 @@ def test_full_output_has_the_reference_metadata() -> None:
     assert result["statistic"].tolist() == ["life expectancy at 5", "life expectancy at 25"]
     assert set(result["confidence"]) == {"95%"}
     assert set(result["method"]) == {"Chiang, using Silcocks et al for confidence limits"}
-    standard = life_expectancy(example(), "deaths", "pops", "age", type="standard")
+    standard = life_expectancy(example(), "deaths", "pops", "age", output="standard")
     assert list(standard.columns) == ["age", "value", "lowercl", "uppercl", "value_note"]
 
 

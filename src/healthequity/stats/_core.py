@@ -244,12 +244,7 @@ def single_level(confidence: float) -> float:
     return confidence_levels(confidence)[0]
 
 
-# Shared by the inequality methods (quantiles, SII): a warning class and group names.
-
-
-class StatsWarning(UserWarning):
-    """A result was produced, but not for everything asked: the message says what was left
-    out and why (filter with `warnings.simplefilter("error", StatsWarning)` to refuse)."""
+# Shared by the inequality methods (quantiles, SII): group names for messages.
 
 
 def group_label(keys: pd.DataFrame, group: int) -> str:

@@ -34,3 +34,8 @@ class MissingColumnError(InvalidInputError):
 
 class InvalidConfidenceError(StatsError, ValueError):
     """A confidence level outside the range the methods accept."""
+
+
+class StatsWarning(UserWarning):
+    """A result was produced, but not for everything asked: the message says what was left
+    out and why (filter with `warnings.simplefilter("error", StatsWarning)` to refuse)."""

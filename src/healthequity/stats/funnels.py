@@ -99,7 +99,7 @@ def funnel_limits(
     ratio_type: Literal["count", "isr"] | None = None,
     years_of_data: float | None = None,
     group_by: GroupBy = None,
-    type: Literal["full", "standard"] = "full",
+    output: Literal["full", "standard"] = "full",
 ) -> pd.DataFrame:
     """The lines of a funnel plot: 100 points along the x axis, each with its 95% ("2s") and
     99.8% ("3s") lower and upper limits, as `calculate_funnel_limits` gives them.
@@ -115,7 +115,7 @@ def funnel_limits(
       and, per limit, the population per year (`lower_2s_population_1_year`...) and the
       limit, then baseline.
 
-    With type "full", `statistic` and `method` columns are added. With `group_by`, one
+    With output "full", `statistic` and `method` columns are added. With `group_by`, one
     funnel (100 rows) per group, each around its own average.
 
     The axis runs from 0 when the largest denominator is more than twice the smallest,
@@ -127,8 +127,8 @@ def funnel_limits(
     end).
     """
     kind = _check_statistic(statistic)
-    if type not in ("full", "standard"):
-        raise InvalidInputError(f"type must be 'full' or 'standard', got {type!r}")
+    if output not in ("full", "standard"):
+        raise InvalidInputError(f"output must be 'full' or 'standard', got {output!r}")
     frame, names = frame_of(
         data, {"numerator": numerator, "denominator": denominator, "rate": rate}
     )
@@ -178,7 +178,7 @@ def funnel_limits(
     out = keys.loc[np.repeat(np.arange(n_groups), POINTS)].reset_index(drop=True)
     for name, values in columns.items():
         out[name] = np.asarray(values, dtype=np.float64).ravel()
-    if type == "full":
+    if output == "full":
         out["statistic"] = _statistic_label(kind, ratio_type, rate_type, multiplier)
         out["method"] = "Wilson" if kind == "proportion" else "Poisson"
     return out

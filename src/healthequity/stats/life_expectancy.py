@@ -73,7 +73,7 @@ from healthequity.stats._core import (
     numbers,
     z_score,
 )
-from healthequity.stats.exceptions import InvalidInputError
+from healthequity.stats.exceptions import InvalidInputError, StatsWarning
 
 __all__ = [
     "BANDS_85_PLUS",
@@ -149,7 +149,7 @@ _GROUP_RULES = (
 )
 
 
-class SuppressedValuesWarning(UserWarning):
+class SuppressedValuesWarning(StatsWarning):
     """Some results were suppressed (or could not be calculated); the value_note column says
     which and why."""
 
@@ -164,7 +164,7 @@ def life_expectancy(
     confidence: Confidence = 0.95,
     le_age: Literal["all"] | int | str | Sequence[int | str] = "all",
     age_contents: Sequence[int | str] | None = None,
-    type: Literal["full", "standard"] = "full",
+    output: Literal["full", "standard"] = "full",
 ) -> pd.DataFrame:
     """Life expectancy at each starting age, with confidence limits, for each group.
 
@@ -183,15 +183,15 @@ def life_expectancy(
 
     Returns one row per input row, sorted by group and age, with the other input columns
     (not deaths or population), `value` (life expectancy in years), the limit columns
-    (`lowercl`/`uppercl`, or `lower95_0cl`... for several levels), and with type "full"
+    (`lowercl`/`uppercl`, or `lower95_0cl`... for several levels), and with output "full"
     `pops_used` and `dths_used` (population and deaths at this age and above), `confidence`,
     `statistic` ("life expectancy at <age>") and `method`. `value_note` says why a row's
     results are missing or suppressed (empty otherwise); suppression also issues a
     SuppressedValuesWarning with the reference's message. See the module docstring for the
     formulas and rules.
     """
-    if type not in ("full", "standard"):
-        raise InvalidInputError(f"type must be 'full' or 'standard', got {type!r}")
+    if output not in ("full", "standard"):
+        raise InvalidInputError(f"output must be 'full' or 'standard', got {output!r}")
     levels = confidence_levels(confidence)
     frame, names = frame_of(
         data, {"deaths": deaths, "population": population, "start_age": start_age}
@@ -254,7 +254,7 @@ def life_expectancy(
     for (lower_name, upper_name), (lower, upper) in zip(limit_columns(levels), limits, strict=True):
         out[lower_name] = lower[g, b]
         out[upper_name] = upper[g, b]
-    if type == "full":
+    if output == "full":
         out["pops_used"] = pops_used[g, b]
         out["dths_used"] = dths_used[g, b]
         out["confidence"] = confidence_text(levels)

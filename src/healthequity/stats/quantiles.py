@@ -24,13 +24,12 @@ import pandas as pd
 from healthequity.stats._core import (
     Column,
     GroupBy,
-    StatsWarning,
     frame_of,
     group_codes,
     group_label,
     numbers,
 )
-from healthequity.stats.exceptions import InvalidInputError
+from healthequity.stats.exceptions import InvalidInputError, StatsWarning
 
 __all__ = ["TooFewAreasWarning", "assign_quantiles"]
 

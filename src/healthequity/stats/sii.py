@@ -76,7 +76,6 @@ from healthequity.stats._core import (
     Confidence,
     FloatArray,
     GroupBy,
-    StatsWarning,
     confidence_levels,
     confidence_text,
     frame_of,
@@ -87,7 +86,7 @@ from healthequity.stats._core import (
     numbers,
     z_score,
 )
-from healthequity.stats.exceptions import InvalidInputError
+from healthequity.stats.exceptions import InvalidInputError, StatsWarning
 
 __all__ = ["IncompleteGroupsWarning", "ManyQuantilesWarning", "sii"]
 
