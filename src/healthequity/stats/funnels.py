@@ -67,6 +67,8 @@ from healthequity.stats.exceptions import InvalidInputError
 __all__ = ["SIGNIFICANCE_LEVELS", "funnel_limits", "funnel_significance"]
 
 Statistic = Literal["proportion", "ratio", "rate"]
+RateType = Literal["dsr", "crude"]
+RatioType = Literal["count", "isr"]
 
 POINTS = 100
 """Points along each funnel line."""
@@ -95,8 +97,8 @@ def funnel_limits(
     statistic: Statistic,
     multiplier: float | None = None,
     rate: Column | None = None,
-    rate_type: Literal["dsr", "crude"] | None = None,
-    ratio_type: Literal["count", "isr"] | None = None,
+    rate_type: RateType | None = None,
+    ratio_type: RatioType | None = None,
     years_of_data: float | None = None,
     group_by: GroupBy = None,
     output: Literal["full", "standard"] = "full",
@@ -191,7 +193,7 @@ def funnel_significance(
     *,
     statistic: Statistic,
     rate: Column | None = None,
-    rate_type: Literal["dsr", "crude"] | None = None,
+    rate_type: RateType | None = None,
     multiplier: float | None = None,
     group_by: GroupBy = None,
 ) -> pd.DataFrame:
