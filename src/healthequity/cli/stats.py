@@ -58,30 +58,31 @@ def table_command(
             write_table(result, out)
             click.echo(f"wrote {len(result):,} rows to {out}", err=True)
 
-        command = click.command(name, help=compute.__doc__)(_catch_table_errors(run))
-        command = click.argument(
-            "input_file",
-            metavar="INPUT",
-            type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        )(command)
-        command = click.option(
-            "--out",
-            required=True,
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="Output table: .csv, .parquet or .xlsx.",
-        )(command)
-        command = click.option(
-            "--sheet", default=None, help="Excel sheet to read (default: the first)."
-        )(command)
+        # Options declared on `compute` come through `wraps`; these go in front of them.
         if confidence:
-            command = click.option(
+            run = click.option(
                 "--confidence",
                 multiple=True,
                 type=float,
                 default=default_confidence,
                 show_default=True,
                 help="Confidence level; repeat for several (0.95, 0.998).",
-            )(command)
+            )(run)
+        run = click.option(
+            "--sheet", default=None, help="Excel sheet to read (default: the first)."
+        )(run)
+        run = click.option(
+            "--out",
+            required=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Output table: .csv, .parquet or .xlsx.",
+        )(run)
+        run = click.argument(
+            "input_file",
+            metavar="INPUT",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        )(run)
+        command = click.command(name, help=compute.__doc__)(_catch_table_errors(run))
         stats.add_command(command)
         return command
 
@@ -107,11 +108,11 @@ def _groups(group_by: tuple[str, ...]) -> list[str] | None:
     return list(group_by) or None
 
 
+@table_command("proportion")
 @GROUP
 @click.option("--count", required=True, help="Column of the numerator.")
 @click.option("--denominator", required=True, help="Column of the denominator.")
 @MULTIPLIER(default=1.0, help="1 for a proportion, 100 for a percentage.")
-@table_command("proportion")
 def proportion(
     data: pd.DataFrame,
     count: str,
@@ -131,11 +132,11 @@ def proportion(
     )
 
 
+@table_command("rate")
 @GROUP
 @click.option("--count", required=True, help="Column of the events.")
 @click.option("--population", required=True, help="Column of the population.")
 @MULTIPLIER(default=100_000.0, help="Rate per this many people.")
-@table_command("rate")
 def rate(
     data: pd.DataFrame,
     count: str,
@@ -155,9 +156,9 @@ def rate(
     )
 
 
+@table_command("mean")
 @GROUP
 @click.option("--value", required=True, help="Column of the values.")
-@table_command("mean")
 def mean(
     data: pd.DataFrame, value: str, group_by: tuple[str, ...], confidence: tuple[float, ...]
 ) -> pd.DataFrame:
@@ -165,6 +166,7 @@ def mean(
     return methods.mean(data, value, group_by=_groups(group_by), confidence=confidence)
 
 
+@table_command("dsr")
 @GROUP
 @click.option("--count", required=True, help="Column of the events in each age band.")
 @click.option("--population", required=True, help="Column of the population in each band.")
@@ -181,7 +183,6 @@ def mean(
     help="For events that are not independent: columns of the persons with 1, 2, 3... "
     "events, in that order (repeat the option).",
 )
-@table_command("dsr")
 def dsr(
     data: pd.DataFrame,
     count: str,
@@ -207,6 +208,7 @@ def dsr(
 
 
 def _indirect(function: Callable[..., pd.DataFrame], name: str, default: float, about: str) -> None:
+    @table_command(name)
     @GROUP
     @click.option("--count", required=True, help="Column of the observed events per band.")
     @click.option("--population", required=True, help="Column of the population per band.")
@@ -215,7 +217,6 @@ def _indirect(function: Callable[..., pd.DataFrame], name: str, default: float, 
         "--reference-population", required=True, help="Column of the reference population."
     )
     @MULTIPLIER(default=default)
-    @table_command(name)
     def command(
         data: pd.DataFrame,
         count: str,
@@ -254,6 +255,7 @@ _indirect(
 )
 
 
+@table_command("quantiles", confidence=False)
 @GROUP
 @click.option("--value", required=True, help="Column of the values to rank.")
 @click.option("--quantiles", type=click.IntRange(min=2), default=10, show_default=True)
@@ -263,7 +265,6 @@ _indirect(
     show_default=True,
     help="Quantile 1 for the highest values (when high is bad).",
 )
-@table_command("quantiles", confidence=False)
 def quantiles(
     data: pd.DataFrame, value: str, quantiles: int, invert: bool, group_by: tuple[str, ...]
 ) -> pd.DataFrame:
@@ -273,6 +274,7 @@ def quantiles(
     )
 
 
+@table_command("sii")
 @GROUP
 @click.option("--quantile", required=True, help="Column of the quantile (1 = most deprived).")
 @click.option("--population", required=True, help="Column of the population of each quantile.")
@@ -294,7 +296,6 @@ def quantiles(
 @click.option("--reliability", is_flag=True, help="Also the reliability statistic.")
 @click.option("--transform", is_flag=True, help="Log (rates) or logit (proportions) first.")
 @MULTIPLIER(default=1.0, help="-1 to count up from the least deprived.")
-@table_command("sii")
 def sii(
     data: pd.DataFrame,
     quantile: str,
@@ -338,6 +339,7 @@ def sii(
     )
 
 
+@table_command("life-expectancy")
 @GROUP
 @click.option("--deaths", required=True, help="Column of the deaths in each age band.")
 @click.option("--population", required=True, help="Column of the population in each band.")
@@ -349,7 +351,6 @@ def sii(
     type=int,
     help="Life expectancy at this age; repeat for several (default: every band).",
 )
-@table_command("life-expectancy")
 def life_expectancy(
     data: pd.DataFrame,
     deaths: str,
@@ -371,21 +372,29 @@ def life_expectancy(
     )
 
 
-STATISTIC = click.option(
-    "--statistic", required=True, type=click.Choice(["proportion", "rate", "ratio"])
-)
+def funnel_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that both funnel commands take."""
+    for option in reversed(
+        [
+            click.option(
+                "--statistic", required=True, type=click.Choice(["proportion", "rate", "ratio"])
+            ),
+            click.option("--numerator", required=True, help="Column of the events."),
+            click.option("--denominator", default=None, help="Column of the denominators."),
+            click.option("--rate", "rate_column", default=None, help="Column of the rates."),
+            click.option("--rate-type", type=click.Choice(["dsr", "crude"]), default=None),
+        ]
+    ):
+        command = option(command)
+    return command
 
 
+@table_command("funnel-limits", confidence=False)
 @GROUP
-@STATISTIC
-@click.option("--numerator", required=True, help="Column of the events.")
-@click.option("--denominator", default=None, help="Column of the denominators (or expected).")
-@click.option("--rate", "rate_column", default=None, help="Column of the rates (rate funnels).")
-@click.option("--rate-type", type=click.Choice(["dsr", "crude"]), default=None)
+@funnel_options
 @click.option("--ratio-type", type=click.Choice(["count", "isr"]), default=None)
 @click.option("--years-of-data", type=float, default=None, help="Years the rates cover.")
 @MULTIPLIER(default=None)
-@table_command("funnel-limits", confidence=False)
 def funnel_limits(
     data: pd.DataFrame,
     statistic: Statistic,
@@ -413,14 +422,10 @@ def funnel_limits(
     )
 
 
-@GROUP
-@STATISTIC
-@click.option("--numerator", required=True, help="Column of the events.")
-@click.option("--denominator", default=None, help="Column of the denominators (or expected).")
-@click.option("--rate", "rate_column", default=None, help="Column of the rates (rate funnels).")
-@click.option("--rate-type", type=click.Choice(["dsr", "crude"]), default=None)
-@MULTIPLIER(default=None)
 @table_command("funnel-significance", confidence=False)
+@GROUP
+@funnel_options
+@MULTIPLIER(default=None)
 def funnel_significance(
     data: pd.DataFrame,
     statistic: Statistic,
@@ -444,6 +449,7 @@ def funnel_significance(
     )
 
 
+@table_command("heat")
 @GROUP
 @click.option("--estimate", required=True, help="Column of each subgroup's estimate.")
 @click.option("--subgroup", required=True, help="Column naming the subgroup.")
@@ -458,7 +464,6 @@ def funnel_significance(
 @click.option("--unfavourable", is_flag=True, help="The indicator is bad (deaths), not good.")
 @click.option("--scale", type=float, default=None, help="100 for a percentage, and so on.")
 @click.option("--measure", "measures", multiple=True, help="Only these measures (e.g. D, R, SII).")
-@table_command("heat")
 def heat(
     data: pd.DataFrame,
     estimate: str,
