@@ -21,6 +21,7 @@ from healthequity import stats as methods
 from healthequity.cli.common import fail
 from healthequity.stats import StatsError, StatsWarning, read_table, write_table
 from healthequity.stats.funnels import RateType, RatioType, Statistic
+from healthequity.stats.heat import MEASURES
 from healthequity.stats.sii import ValueType
 
 P = ParamSpec("P")
@@ -56,7 +57,8 @@ def table_command(
                 if issubclass(warning.category, StatsWarning):
                     click.echo(f"healthequity: warning: {warning.message}", err=True)
             write_table(result, out)
-            click.echo(f"wrote {len(result):,} rows to {out}", err=True)
+            rows = len(result)
+            click.echo(f"wrote {rows:,} row{'' if rows == 1 else 's'} to {out}", err=True)
 
         # Options declared on `compute` come through `wraps`; these go in front of them.
         if confidence:
@@ -258,7 +260,7 @@ _indirect(
 @table_command("quantiles", confidence=False)
 @GROUP
 @click.option("--value", required=True, help="Column of the values to rank.")
-@click.option("--quantiles", type=click.IntRange(min=2), default=10, show_default=True)
+@click.option("--quantiles", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option(
     "--invert/--no-invert",
     default=False,
@@ -463,7 +465,13 @@ def funnel_significance(
 )
 @click.option("--unfavourable", is_flag=True, help="The indicator is bad (deaths), not good.")
 @click.option("--scale", type=float, default=None, help="100 for a percentage, and so on.")
-@click.option("--measure", "measures", multiple=True, help="Only these measures (e.g. D, R, SII).")
+@click.option(
+    "--measure",
+    "measures",
+    multiple=True,
+    type=click.Choice(list(MEASURES)),
+    help="Only this measure; repeat for several (default: all that apply).",
+)
 def heat(
     data: pd.DataFrame,
     estimate: str,
