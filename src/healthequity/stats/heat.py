@@ -306,9 +306,18 @@ def difference(
     simple, in the indicator's unit; 0 means no inequality. Limits from the two subgroups'
     `se`: D -/+ z sqrt(se_1^2 + se_2^2)."""
     return _one(
-        "D", data, estimate, group_by, subgroup, None, se, subgroup_order, ordered,
-        favourable, reference_subgroup, None, None, confidence,
-    )  # fmt: skip
+        "D",
+        data,
+        estimate,
+        group_by=group_by,
+        subgroup=subgroup,
+        se=se,
+        subgroup_order=subgroup_order,
+        ordered=ordered,
+        favourable=favourable,
+        reference_subgroup=reference_subgroup,
+        confidence=confidence,
+    )
 
 
 def ratio(
@@ -328,9 +337,18 @@ def ratio(
     inequality (missing where the divisor is 0). se = sqrt((se_1^2 + R^2 se_2^2) / y_2^2),
     limits exp(ln R -/+ z se / R)."""
     return _one(
-        "R", data, estimate, group_by, subgroup, None, se, subgroup_order, ordered,
-        favourable, reference_subgroup, None, None, confidence,
-    )  # fmt: skip
+        "R",
+        data,
+        estimate,
+        group_by=group_by,
+        subgroup=subgroup,
+        se=se,
+        subgroup_order=subgroup_order,
+        ordered=ordered,
+        favourable=favourable,
+        reference_subgroup=reference_subgroup,
+        confidence=confidence,
+    )
 
 
 def population_attributable_risk(
@@ -353,9 +371,20 @@ def population_attributable_risk(
     negative for adverse indicators, 0 when no improvement is possible. se = mu x Walter's
     (1978) standard error of the attributable fraction (needs populations and `scale`)."""
     return _one(
-        "PAR", data, estimate, group_by, subgroup, population, None, subgroup_order,
-        ordered, favourable, reference_subgroup, setting_average, scale, confidence,
-    )  # fmt: skip
+        "PAR",
+        data,
+        estimate,
+        group_by=group_by,
+        subgroup=subgroup,
+        population=population,
+        subgroup_order=subgroup_order,
+        ordered=ordered,
+        favourable=favourable,
+        reference_subgroup=reference_subgroup,
+        setting_average=setting_average,
+        scale=scale,
+        confidence=confidence,
+    )
 
 
 def population_attributable_fraction(
@@ -376,9 +405,20 @@ def population_attributable_fraction(
     """Population attributable fraction (PAF) = 100 PAR / mu, in %: relative, weighted.
     se = 100 x Walter's (1978) standard error (needs populations and `scale`)."""
     return _one(
-        "PAF", data, estimate, group_by, subgroup, population, None, subgroup_order,
-        ordered, favourable, reference_subgroup, setting_average, scale, confidence,
-    )  # fmt: skip
+        "PAF",
+        data,
+        estimate,
+        group_by=group_by,
+        subgroup=subgroup,
+        population=population,
+        subgroup_order=subgroup_order,
+        ordered=ordered,
+        favourable=favourable,
+        reference_subgroup=reference_subgroup,
+        setting_average=setting_average,
+        scale=scale,
+        confidence=confidence,
+    )
 
 
 def absolute_concentration_index(
@@ -396,9 +436,16 @@ def absolute_concentration_index(
     when the indicator is concentrated among the advantaged. Standard error from the
     convenient regression of 2 var(X) y_j on X_j weighted by population (as HEAT)."""
     return _one(
-        "ACI", data, estimate, group_by, subgroup, population, None, subgroup_order, True,
-        True, None, None, None, confidence,
-    )  # fmt: skip
+        "ACI",
+        data,
+        estimate,
+        group_by=group_by,
+        subgroup=subgroup,
+        population=population,
+        subgroup_order=subgroup_order,
+        ordered=True,
+        confidence=confidence,
+    )
 
 
 def relative_concentration_index(
@@ -414,9 +461,16 @@ def relative_concentration_index(
     """Relative concentration index (RCI) = ACI / mu, between -1 and 1 (HEAT shows it x
     100): relative, weighted, for ordered dimensions."""
     return _one(
-        "RCI", data, estimate, group_by, subgroup, population, None, subgroup_order, True,
-        True, None, None, None, confidence,
-    )  # fmt: skip
+        "RCI",
+        data,
+        estimate,
+        group_by=group_by,
+        subgroup=subgroup,
+        population=population,
+        subgroup_order=subgroup_order,
+        ordered=True,
+        confidence=confidence,
+    )
 
 
 def between_group_variance(
@@ -433,9 +487,15 @@ def between_group_variance(
     non-ordered dimensions; in the indicator's unit squared. Standard error (Ahn et al.
     2018) from the subgroups' `se`."""
     return _one(
-        "BGV", data, estimate, group_by, subgroup, population, se, None, False, True, None,
-        None, None, confidence,
-    )  # fmt: skip
+        "BGV",
+        data,
+        estimate,
+        group_by=group_by,
+        subgroup=subgroup,
+        population=population,
+        se=se,
+        confidence=confidence,
+    )
 
 
 def index_of_disparity(
@@ -453,9 +513,15 @@ def index_of_disparity(
     weighted IDISW = 100 sum p_j |y_j - mu| / mu. Relative, for non-ordered dimensions;
     0 means no inequality. No limits (HEAT simulates them)."""
     return _one(
-        "IDISW" if weighted else "IDISU", data, estimate, group_by, subgroup, population,
-        None, None, False, True, None, setting_average, None, confidence,
-    )  # fmt: skip
+        "IDISW" if weighted else "IDISU",
+        data,
+        estimate,
+        group_by=group_by,
+        subgroup=subgroup,
+        population=population,
+        setting_average=setting_average,
+        confidence=confidence,
+    )
 
 
 def mean_difference_from_best(
@@ -474,9 +540,15 @@ def mean_difference_from_best(
     J, weighted MDBW = sum p_j |y_j - y_best|. Absolute, for non-ordered dimensions. No
     limits (HEAT simulates them)."""
     return _one(
-        "MDBW" if weighted else "MDBU", data, estimate, group_by, subgroup, population,
-        None, None, False, favourable, None, None, None, confidence,
-    )  # fmt: skip
+        "MDBW" if weighted else "MDBU",
+        data,
+        estimate,
+        group_by=group_by,
+        subgroup=subgroup,
+        population=population,
+        favourable=favourable,
+        confidence=confidence,
+    )
 
 
 def mean_difference_from_mean(
@@ -494,9 +566,15 @@ def mean_difference_from_mean(
     sum p_j |y_j - mu|. Absolute, for non-ordered dimensions. No limits (HEAT simulates
     them)."""
     return _one(
-        "MDMW" if weighted else "MDMU", data, estimate, group_by, subgroup, population,
-        None, None, False, True, None, setting_average, None, confidence,
-    )  # fmt: skip
+        "MDMW" if weighted else "MDMU",
+        data,
+        estimate,
+        group_by=group_by,
+        subgroup=subgroup,
+        population=population,
+        setting_average=setting_average,
+        confidence=confidence,
+    )
 
 
 def theil_index(
@@ -513,9 +591,15 @@ def theil_index(
     non-ordered dimensions; 0 means no inequality. Standard error (Ahn et al. 2018) from
     `se`, times 1000 like the index."""
     return _one(
-        "TI", data, estimate, group_by, subgroup, population, se, None, False, True, None,
-        None, None, confidence,
-    )  # fmt: skip
+        "TI",
+        data,
+        estimate,
+        group_by=group_by,
+        subgroup=subgroup,
+        population=population,
+        se=se,
+        confidence=confidence,
+    )
 
 
 def mean_log_deviation(
@@ -532,9 +616,15 @@ def mean_log_deviation(
     non-ordered dimensions; 0 means no inequality. Standard error (Ahn et al. 2018) from
     `se`, times 1000 like the index."""
     return _one(
-        "MLD", data, estimate, group_by, subgroup, population, se, None, False, True, None,
-        None, None, confidence,
-    )  # fmt: skip
+        "MLD",
+        data,
+        estimate,
+        group_by=group_by,
+        subgroup=subgroup,
+        population=population,
+        se=se,
+        confidence=confidence,
+    )
 
 
 # The measures ------------------------------------------------------------------------------
@@ -804,18 +894,20 @@ def _one(
     code: str,
     data: pd.DataFrame | None,
     estimate: Column,
+    *,
     group_by: GroupBy,
     subgroup: Column | None,
-    population: Column | None,
-    se: Column | None,
-    subgroup_order: Column | None,
-    ordered: Flag,
-    favourable: Flag,
-    reference_subgroup: Column | None,
-    setting_average: Column | None,
-    scale: Column | float | None,
     confidence: Confidence,
+    population: Column | None = None,
+    se: Column | None = None,
+    subgroup_order: Column | None = None,
+    ordered: Flag = False,
+    favourable: Flag = True,
+    reference_subgroup: Column | None = None,
+    setting_average: Column | None = None,
+    scale: Column | float | None = None,
 ) -> pd.DataFrame:
+    """One measure for each group: the shared work behind the per-measure functions."""
     panel, levels = _prepare(
         data,
         estimate,
