@@ -20,13 +20,13 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from scipy import stats as scipy_stats
 
-from healthequity.stats import sii as sii_module
+from healthequity.stats import slope_index as sii_module
 from healthequity.stats.exceptions import (
     InvalidConfidenceError,
     InvalidInputError,
     MissingColumnError,
 )
-from healthequity.stats.sii import IncompleteGroupsWarning, ManyQuantilesWarning, sii
+from healthequity.stats.slope_index import IncompleteGroupsWarning, ManyQuantilesWarning, sii
 
 from .conftest import PHE_DATA, phe_sheet
 

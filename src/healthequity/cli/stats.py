@@ -22,7 +22,7 @@ from healthequity.cli.common import fail
 from healthequity.stats import StatsError, StatsWarning, read_table, write_table
 from healthequity.stats.funnels import RateType, RatioType, Statistic
 from healthequity.stats.heat import MEASURES
-from healthequity.stats.sii import ValueType
+from healthequity.stats.slope_index import ValueType
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -36,7 +36,7 @@ from healthequity.stats.means import mean
 from healthequity.stats.proportions import proportion, wilson_limits
 from healthequity.stats.quantiles import TooFewAreasWarning, assign_quantiles
 from healthequity.stats.rates import byars_limits, exact_poisson_limits, rate
-from healthequity.stats.sii import IncompleteGroupsWarning, ManyQuantilesWarning, sii
+from healthequity.stats.slope_index import IncompleteGroupsWarning, ManyQuantilesWarning, sii
 from healthequity.stats.standardised import ESP2013, ESP2013_BANDS, dsr, isr, isratio
 from healthequity.stats.tables import TableFileError, read_table, write_table
 
