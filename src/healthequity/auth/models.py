@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from healthequity.store.database import Base, UtcDateTime, utc_now
+from healthequity.store.database import Base, UtcDateTime, enum_column, utc_now
 
 
 class OrganisationKind(enum.StrEnum):
@@ -31,30 +31,13 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
-def _values(enum_class: type[enum.Enum]) -> list[str]:
-    return [member.value for member in enum_class]
-
-
-def _enum_column(enum_class: type[enum.Enum], name: str) -> Enum:
-    # Stored as text with a CHECK constraint, the same on SQLite and PostgreSQL.
-    return Enum(
-        enum_class,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=_values,
-        validate_strings=True,
-    )
-
-
 class Organisation(Base):
     __tablename__ = "organisation"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[OrganisationKind] = mapped_column(
-        _enum_column(OrganisationKind, "organisation_kind")
+        enum_column(OrganisationKind, "organisation_kind")
     )
     ods_code: Mapped[str | None] = mapped_column(String(12), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
@@ -90,7 +73,7 @@ class UserRole(Base):
     __tablename__ = "user_role"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
-    role: Mapped[Role] = mapped_column(_enum_column(Role, "role"), primary_key=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"), primary_key=True)
 
 
 class UserSession(Base):
@@ -139,4 +122,4 @@ class ApiTokenRole(Base):
     __tablename__ = "api_token_role"
 
     api_token_id: Mapped[int] = mapped_column(ForeignKey("api_token.id"), primary_key=True)
-    role: Mapped[Role] = mapped_column(_enum_column(Role, "token_role"), primary_key=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role, "token_role"), primary_key=True)

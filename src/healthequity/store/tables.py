@@ -2,6 +2,7 @@
 
 from healthequity.audit import models as audit_models  # noqa: F401
 from healthequity.auth import models as auth_models  # noqa: F401
+from healthequity.directory import models as directory_models  # noqa: F401
 from healthequity.places import models as places_models  # noqa: F401
 from healthequity.store.database import Base
 
