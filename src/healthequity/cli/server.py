@@ -9,11 +9,12 @@ from healthequity import geography
 from healthequity.auth import demo as auth_demo
 from healthequity.cli.common import clear_errors, command_line_context, open_database
 from healthequity.config import load_settings
+from healthequity.directory import demo as directory_demo
 from healthequity.store import upgrade
 from healthequity.web.logging import configure_logging
 
 # Each capability's demo loader: (session, audit context) -> lines to print.
-DEMO_LOADERS = (auth_demo.load_demo,)
+DEMO_LOADERS = (auth_demo.load_demo, directory_demo.load_demo)
 
 
 def _serve(host: str, port: int) -> None:
