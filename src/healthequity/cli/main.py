@@ -8,6 +8,7 @@ from healthequity import __version__
 from healthequity.cli.audit import audit
 from healthequity.cli.common import EXIT_BAD_INPUT
 from healthequity.cli.database import db
+from healthequity.cli.directory import directory
 from healthequity.cli.geography import geography
 from healthequity.cli.server import demo, serve
 from healthequity.cli.stats import stats
@@ -23,7 +24,7 @@ def cli() -> None:
     """
 
 
-for group in (db, users, tokens, audit, geography, stats, serve, demo):
+for group in (db, users, tokens, audit, geography, stats, directory, serve, demo):
     cli.add_command(group)
 
 

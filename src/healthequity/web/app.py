@@ -18,6 +18,9 @@ from healthequity.audit import router as audit_router
 from healthequity.auth import pages as auth_pages
 from healthequity.auth import router as auth_router
 from healthequity.config import Settings, load_settings
+from healthequity.directory import oruk_router as directory_oruk_router
+from healthequity.directory import pages as directory_pages
+from healthequity.directory import router as directory_router
 from healthequity.places import pages as places_pages
 from healthequity.places import router as places_router
 from healthequity.store.database import Database
@@ -47,6 +50,9 @@ CAPABILITY_MODULES = (
     audit_router,
     places_pages,
     places_router,
+    directory_pages,
+    directory_router,
+    directory_oruk_router,
 )
 
 # Front-end packages from the npm registry, installed by `make` into the assets folder.
