@@ -730,3 +730,27 @@ def test_token_needs_a_role_and_a_name(database: Database) -> None:
             service.create_api_token(
                 session, CONTEXT, name=" ", organisation=organisation, roles=[Role.PROVIDER]
             )
+
+
+def test_token_use_is_recorded_once_a_minute_not_on_every_request(
+    database: Database, token_setup: Any
+) -> None:
+    _admin, secret, token_id = token_setup
+    start = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    seen = []
+    for seconds in (0, 30, 59, 60, 61):
+        with database.session() as session:
+            assert service.principal_for_api_token(
+                session, secret, now=start + timedelta(seconds=seconds)
+            )
+        with database.session() as session:
+            token = session.get(ApiToken, token_id)
+            assert token is not None
+            seen.append(token.last_used_at)
+    assert seen == [
+        start,
+        start,
+        start,
+        start + timedelta(seconds=60),
+        start + timedelta(seconds=60),
+    ]

@@ -18,6 +18,8 @@ class Settings:
     assets_dir: Path
     environment: str
     log_level: str
+    # Days after its last review that a directory record is marked stale.
+    directory_stale_days: int = 180
 
     @property
     def is_development(self) -> bool:
@@ -36,7 +38,21 @@ def load_settings() -> Settings:
         ),
         environment=os.environ.get("HEALTHEQUITY_ENVIRONMENT", "development"),
         log_level=os.environ.get("HEALTHEQUITY_LOG_LEVEL", "INFO"),
+        directory_stale_days=_positive_whole_number("HEALTHEQUITY_DIRECTORY_STALE_DAYS", 180),
     )
+
+
+class InvalidSetting(ValueError):
+    """An environment variable whose value cannot be used."""
+
+
+def _positive_whole_number(variable: str, default: int) -> int:
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise InvalidSetting(f"{variable} must be a whole number of days from 1, not {value!r}")
+    return int(value)
 
 
 _PROCESS_SECRET: list[str] = []

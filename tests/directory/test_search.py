@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from healthequity.config import InvalidSetting, load_settings
 from healthequity.directory import search
 from healthequity.directory.models import (
     Address,
@@ -308,13 +309,13 @@ def test_stale_marking_and_checked_days(directory: Database) -> None:
 
 
 def test_stale_days_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(search.STALE_DAYS_VARIABLE, raising=False)
-    assert search.stale_after_days_setting() == 180
-    monkeypatch.setenv(search.STALE_DAYS_VARIABLE, "90")
-    assert search.stale_after_days_setting() == 90
-    monkeypatch.setenv(search.STALE_DAYS_VARIABLE, "soon")
-    with pytest.raises(ValueError, match="whole number"):
-        search.stale_after_days_setting()
+    monkeypatch.delenv("HEALTHEQUITY_DIRECTORY_STALE_DAYS", raising=False)
+    assert load_settings().directory_stale_days == 180
+    monkeypatch.setenv("HEALTHEQUITY_DIRECTORY_STALE_DAYS", "90")
+    assert load_settings().directory_stale_days == 90
+    monkeypatch.setenv("HEALTHEQUITY_DIRECTORY_STALE_DAYS", "soon")
+    with pytest.raises(InvalidSetting, match="whole number"):
+        load_settings()
 
 
 def test_inactive_hidden_unless_asked(directory: Database) -> None:

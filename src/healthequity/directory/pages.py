@@ -82,7 +82,7 @@ def read_form(request: Request, *, default_within: str = "") -> SearchForm:
 
 
 def run_search(
-    session: Session, form: SearchForm, *, include_inactive: bool = False
+    session: Session, form: SearchForm, *, stale_after_days: int, include_inactive: bool = False
 ) -> tuple[search.Origin | None, list[search.SearchResult]]:
     """Search as the form asks; problems go to `form.errors` and give no results."""
     if form.errors or not form.submitted:
@@ -108,7 +108,7 @@ def run_search(
         open_now=form.open_now,
         accepting_referrals=True if form.accepting else None,
         include_inactive=include_inactive,
-        stale_after_days=search.stale_after_days_setting(),
+        stale_after_days=stale_after_days,
     )
     return origin, results
 
@@ -132,7 +132,9 @@ def professional_search(
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     form = read_form(request)
-    origin, results = run_search(session, form)
+    origin, results = run_search(
+        session, form, stale_after_days=request.app.state.settings.directory_stale_days
+    )
     context = _context(form, origin, results)
     context["title"] = "Find services"
     return render(
@@ -159,7 +161,12 @@ def public_search(
     form = read_form(request, default_within=PUBLIC_DEFAULT_MILES)
     # The public form has no age, opening or referral filters.
     form.age, form.open_now, form.accepting = "", False, False
-    origin, results = run_search(session, form, include_inactive=False)
+    origin, results = run_search(
+        session,
+        form,
+        stale_after_days=request.app.state.settings.directory_stale_days,
+        include_inactive=False,
+    )
     context = _context(form, origin, results)
     context["title"] = "Find help near you"
     return render(
@@ -182,7 +189,7 @@ def _service_page(request: Request, session: Session, service_id: str, *, public
     if service is None:
         return error_response(request, 404, "There is no service with that reference.")
     schedules = [*service.schedules, *search.location_schedules_of(session, service)]
-    stale_days = search.stale_after_days_setting()
+    stale_days = request.app.state.settings.directory_stale_days
     today = search.today_in_london()
     days = (today - service.last_reviewed).days if service.last_reviewed else None
     return render(

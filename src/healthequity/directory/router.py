@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy.orm import Session
 
 from healthequity.auth.dependencies import allow_signed_in
@@ -19,6 +19,7 @@ router = APIRouter(prefix="/api/directory", tags=["directory"])
 
 @router.get("/search")
 def search_directory(
+    request: Request,
     need: Annotated[list[str], Query(description="A need code; repeat for several")] = [],  # noqa: B006
     postcode: str | None = None,
     lsoa: Annotated[str | None, Query(description="A 2021 LSOA code, e.g. E01000001")] = None,
@@ -40,7 +41,7 @@ def search_directory(
         raise HTTPException(
             422, f"unknown need {unknown[0]!r}: expected one of {', '.join(NEEDS_BY_CODE)}"
         )
-    stale_days = search.stale_after_days_setting()
+    stale_days = request.app.state.settings.directory_stale_days
     try:
         origin = search.resolve_origin(
             session, postcode=postcode, lsoa=lsoa, latitude=lat, longitude=lon

@@ -12,7 +12,6 @@ text, which tolerates spelling slips, are worked out in Python over those candid
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -44,7 +43,6 @@ from healthequity.places import service as places
 LONDON = ZoneInfo("Europe/London")
 EARTH_RADIUS_MILES = 3958.7613
 MILES_PER_DEGREE_LATITUDE = 69.055
-STALE_DAYS_VARIABLE = "HEALTHEQUITY_DIRECTORY_STALE_DAYS"
 DEFAULT_STALE_DAYS = 180
 MAX_LIMIT = 200
 
@@ -59,22 +57,6 @@ REFERRAL_METHOD_TEXT = {
     ReferralMethod.PHONE: "Refer by phone",
     ReferralMethod.SELF_REFERRAL: "People can refer themselves",
 }
-
-
-def stale_after_days_setting() -> int:
-    """Days after its last review that a record is stale: HEALTHEQUITY_DIRECTORY_STALE_DAYS."""
-    value = os.environ.get(STALE_DAYS_VARIABLE, "").strip()
-    if not value:
-        return DEFAULT_STALE_DAYS
-    try:
-        days = int(value)
-    except ValueError:
-        raise ValueError(
-            f"{STALE_DAYS_VARIABLE} must be a whole number of days, not {value!r}"
-        ) from None
-    if days < 1:
-        raise ValueError(f"{STALE_DAYS_VARIABLE} must be at least 1, not {days}")
-    return days
 
 
 # --- Where from -------------------------------------------------------------------------
@@ -791,7 +773,6 @@ __all__ = [
     "opening_times_text",
     "resolve_origin",
     "search_services",
-    "stale_after_days_setting",
 ]
 
 
