@@ -3,6 +3,9 @@ results as cards, errors for a place that cannot be found, and the public direct
 
 from __future__ import annotations
 
+import dataclasses
+
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from conftest import sign_in
@@ -66,13 +69,13 @@ def test_api_errors(database: Database, client: TestClient, make_user) -> None: 
 
 def test_stale_days_setting_reaches_the_api(
     database: Database,
+    app: FastAPI,
     client: TestClient,
-    make_user,
-    monkeypatch,  # type: ignore[no-untyped-def]
+    make_user,  # type: ignore[no-untyped-def]
 ) -> None:
     seed_directory(database)
     signed_in(client, make_user)
-    monkeypatch.setenv("HEALTHEQUITY_DIRECTORY_STALE_DAYS", "1")
+    app.state.settings = dataclasses.replace(app.state.settings, directory_stale_days=1)
     body = client.get("/api/directory/search", params={"need": "debt"}).json()
     assert body["stale_after_days"] == 1
     assert all(result["stale"] for result in body["results"])
