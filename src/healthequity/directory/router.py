@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from healthequity.auth.dependencies import allow_signed_in
 from healthequity.auth.schemas import Principal
 from healthequity.directory import search
-from healthequity.directory.schemas import OriginOut, SearchResponse, SearchResultOut
+from healthequity.directory.schemas import OriginOut, SearchResponse
 from healthequity.needs import NEEDS_BY_CODE
 from healthequity.web.dependencies import get_session
 
@@ -65,5 +65,5 @@ def search_directory(
         within_miles=within,
         stale_after_days=stale_days,
         count=len(results),
-        results=[SearchResultOut.model_validate(result) for result in results],
+        results=results,
     )
