@@ -18,6 +18,7 @@ from healthequity.audit import router as audit_router
 from healthequity.auth import pages as auth_pages
 from healthequity.auth import router as auth_router
 from healthequity.config import Settings, load_settings
+from healthequity.directory import curator_pages as directory_curator_pages
 from healthequity.directory import oruk_router as directory_oruk_router
 from healthequity.directory import pages as directory_pages
 from healthequity.directory import router as directory_router
@@ -53,6 +54,7 @@ CAPABILITY_MODULES = (
     directory_pages,
     directory_router,
     directory_oruk_router,
+    directory_curator_pages,
 )
 
 # Front-end packages from the npm registry, installed by `make` into the assets folder.
