@@ -7,7 +7,7 @@ ASSETS := assets/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo serve test lint format assets install chromium geography clean
+.PHONY: demo serve test lint format assets install chromium pango geography clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,10 +30,16 @@ chromium:
 		apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation >/dev/null; }
 
-demo: install assets
+# Pango and fonts from Debian, which WeasyPrint needs to draw letters as PDF.
+pango:
+	@ldconfig -p | grep -q 'libpango-1.0.so' && ldconfig -p | grep -q 'libpangoft2-1.0.so' || { \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation >/dev/null; }
+
+demo: install assets pango
 	$(BIN)/healthequity demo --host $(HOST) --port $(PORT)
 
-serve: install assets
+serve: install assets pango
 	$(BIN)/healthequity serve --host $(HOST) --port $(PORT)
 
 lint: install
@@ -46,7 +52,7 @@ format: install
 	$(BIN)/ruff format .
 
 # PostgreSQL runs too when a server answers on 127.0.0.1:5432 (or the variable is set).
-test: install assets chromium lint
+test: install assets chromium pango lint
 	HEALTHEQUITY_TEST_POSTGRES_URL="$${HEALTHEQUITY_TEST_POSTGRES_URL:-$$($(BIN)/python scripts/find_test_postgres.py)}" \
 		$(BIN)/python -m pytest -n 2 --dist loadfile
 

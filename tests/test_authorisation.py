@@ -253,7 +253,10 @@ def test_route_refuses_anyone_without_a_permitted_role(
         response = _call(anonymous, route, method)
         if wants_json_path(path):
             assert response.status_code == 401, response.text
-            assert response.headers["content-type"].startswith("application/json")
+            # JSON, or FHIR JSON (an OperationOutcome) from the FHIR API.
+            assert response.headers["content-type"].startswith(
+                ("application/json", "application/fhir+json")
+            )
         else:
             assert response.status_code == 303, response.text
             assert response.headers["location"].startswith("/login?next=")

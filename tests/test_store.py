@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
@@ -31,6 +33,7 @@ from healthequity.store import (
     upgrade,
 )
 from healthequity.store.migrations import alembic_config, check_schema_current
+from healthequity.store.tables import metadata
 from healthequity.web.app import create_app
 
 HEALTHEQUITY_SCRIPT = Path(sys.executable).with_name("healthequity")
@@ -329,3 +332,11 @@ def test_downgrade_to_base_then_upgrade(database: Database) -> None:
         record_event(session, AuditContext(), "test.event")
     with pytest.raises(DBAPIError, match="append-only"), database.engine.begin() as connection:
         connection.execute(text("UPDATE audit_event SET action = 'changed'"))
+
+
+def test_the_migrations_build_exactly_the_tables_the_models_declare(database: Database) -> None:
+    """Alembic's comparison of the migrated database with every capability's models finds
+    nothing to change: no table, column, index or type that one has and the other lacks."""
+    with database.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert differences == []

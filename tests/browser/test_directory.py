@@ -1,5 +1,6 @@
 """The service directory in a real browser: a clinician searches for debt advice within 3
-miles of an LSOA in the demo authority and opens a result; the public directory passes axe
+miles of an LSOA in the demo authority, opens a result and goes back to the results; the
+public directory finds places by name (and offers the places a name could mean), passes axe
 (no serious or critical violations) on a desktop and at 375 px, and works by keyboard alone.
 
 Runs over the real server and the demo data (`healthequity demo --no-serve`), as
@@ -7,6 +8,8 @@ test_shell.py does, whose fixtures and helpers it shares.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -39,6 +42,9 @@ from healthequity.directory.models import Service as ServiceRow
 from healthequity.store import Database
 
 pytestmark = pytest.mark.browser
+
+PROFESSIONAL_WHERE = "Postcode, place or area"
+PUBLIC_WHERE = "Postcode or place"
 
 
 def debt_lsoa(database_url: str) -> str:
@@ -93,7 +99,7 @@ def test_directory_in_a_real_browser(
     page.get_by_role("link", name="Find services").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Find services")
     page.get_by_label("Debt", exact=True).check()
-    page.get_by_label("Postcode or area (LSOA code)").fill(lsoa)
+    page.get_by_label(PROFESSIONAL_WHERE).fill(lsoa)
     page.get_by_label("Distance").select_option("3")
     page.get_by_role("button", name="Search").click()
     heading = page.locator("#results-heading")
@@ -101,7 +107,7 @@ def test_directory_in_a_real_browser(
     expect(heading).to_contain_text(lsoa)
     with checks.check("the search keeps what was typed"):
         expect(page.get_by_label("Debt", exact=True)).to_be_checked()
-        expect(page.get_by_label("Postcode or area (LSOA code)")).to_have_value(lsoa)
+        expect(page.get_by_label(PROFESSIONAL_WHERE)).to_have_value(lsoa)
         expect(page.get_by_label("Distance")).to_have_value("3")
     cards = page.locator(".nhsuk-card")
     assert cards.count() > 0, "no debt service within 3 miles of a debt service's own LSOA"
@@ -120,6 +126,8 @@ def test_directory_in_a_real_browser(
     with checks.check("the search page is accessible"):
         _assert_accessible(page, axe_source, "the professional directory search")
     _screenshot(page, "directory-search", server)
+    results_heading = heading.inner_text()
+    names = page.locator(".nhsuk-card__link").all_inner_texts()
     name = first.locator(".nhsuk-card__link").inner_text().strip()
     first.locator(".nhsuk-card__link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
@@ -128,6 +136,24 @@ def test_directory_in_a_real_browser(
         expect(page.get_by_role("heading", name="Contact")).to_be_visible()
     with checks.check("the service page is accessible"):
         _assert_accessible(page, axe_source, "a professional service page")
+    _screenshot(page, "directory-service", server)
+    with checks.check("Back to results returns to the same results, the form as it was"):
+        page.get_by_role("link", name="Back to results").click()
+        expect(page).to_have_url(re.compile(rf"^{re.escape(server.base_url)}/directory\?"))
+        expect(page.locator("#results-heading")).to_have_text(results_heading)
+        assert page.locator(".nhsuk-card__link").all_inner_texts() == names
+        expect(page.get_by_label("Debt", exact=True)).to_be_checked()
+        expect(page.get_by_label(PROFESSIONAL_WHERE)).to_have_value(lsoa)
+        expect(page.get_by_label("Distance")).to_have_value("3")
+    with checks.check("a local authority's name finds it, and other places it fits are offered"):
+        page.get_by_label(PROFESSIONAL_WHERE).fill("Leeds")
+        page.get_by_label("Distance").select_option("5")
+        page.get_by_role("button", name="Search").click()
+        expect(heading).to_contain_text("found near the centre of Leeds")
+        expect(page.locator(".nhsuk-inset-text")).to_contain_text("Not the place you meant?")
+        expect(page.get_by_role("link", name="Leeds & Langley ward, Maidstone")).to_be_visible()
+        _assert_accessible(page, axe_source, "results with other places offered")
+        _screenshot(page, "directory-search-place", server)
     with checks.check("no console errors or CSP violations for the clinician"):
         desktop.assert_clean("the professional directory")
     page.context.close()
@@ -146,28 +172,50 @@ def test_directory_in_a_real_browser(
             with checks.check("the public search page fits a phone"):
                 _assert_no_horizontal_scroll(page, "the public directory")
         page.get_by_label("What do you need help with?").select_option("debt")
-        page.get_by_label("Your postcode").fill(lsoa)
+        page.get_by_label(PUBLIC_WHERE).fill("Harehills")
         page.get_by_role("button", name="Search").click()
-        expect(page.locator("#results-heading")).to_contain_text("found near")
+        results = page.locator("#results-heading")
+        expect(results).to_contain_text("found near the centre of Gipton & Harehills ward, Leeds")
+        with checks.check(f"a place name finds services near it ({label})"):
+            assert page.locator(".nhsuk-card").count() > 0, "no debt service near Harehills"
         with checks.check(f"public results are accessible ({label})"):
             _assert_accessible(page, axe_source, f"public results ({label})")
         if viewport is PHONE:
             with checks.check("public results fit a phone"):
                 _assert_no_horizontal_scroll(page, "public results")
         _screenshot(page, f"directory-public-{label}", server)
+        results_heading = results.inner_text()
         page.locator(".nhsuk-card__link").first.click()
-        expect(page.get_by_role("link", name="Back to search")).to_be_visible()
+        expect(page.get_by_role("link", name="Back to results")).to_be_visible()
         with checks.check(f"a public service page is accessible ({label})"):
             _assert_accessible(page, axe_source, f"a public service page ({label})")
             assert "Stale" not in page.locator("main").inner_text()
         if viewport is PHONE:
             with checks.check("a public service page fits a phone"):
                 _assert_no_horizontal_scroll(page, "a public service page")
+        with checks.check(f"Back to results returns to the results ({label})"):
+            page.get_by_role("link", name="Back to results").click()
+            expect(page.locator("#results-heading")).to_have_text(results_heading)
+            expect(page.get_by_label(PUBLIC_WHERE)).to_have_value("Harehills")
+        with checks.check(f"a name of two places offers both ({label})"):
+            page.get_by_label(PUBLIC_WHERE).fill("Harewood")
+            page.get_by_role("button", name="Search").click()
+            summary = page.locator(".nhsuk-error-summary")
+            expect(summary).to_contain_text("'Harewood' could mean 2 places")
+            expect(page.get_by_role("heading", name="Choose the place you mean")).to_be_visible()
+            _assert_accessible(page, axe_source, f"the places to choose from ({label})")
+            if viewport is PHONE:
+                _assert_no_horizontal_scroll(page, "the places to choose from")
+            _screenshot(page, f"directory-public-choices-{label}", server)
+            page.get_by_role("link", name="Harewood ward, Leeds").click()
+            expect(results).to_contain_text("near the centre of Harewood ward, Leeds")
+            expect(page.get_by_label("What do you need help with?")).to_have_value("debt")
         with checks.check(f"no console errors or CSP violations in public ({label})"):
             watched.assert_clean(f"the public directory ({label})")
         page.context.close()
 
-    # Keyboard alone: tab to the postcode field, type, submit with Enter, open a result.
+    # Keyboard alone: tab to the place field, type, submit with Enter, open a result, and
+    # go back to the results.
     watched = _new_page(browser, server, PHONE)
     page = watched.page
     page.goto("/find-help")
@@ -178,7 +226,11 @@ def test_directory_in_a_real_browser(
         expect(page.locator("#results-heading")).to_contain_text("found near")
         _tab_to(page, ".nhsuk-card__link")
         page.keyboard.press("Enter")
-        expect(page.get_by_role("link", name="Back to search")).to_be_visible()
+        expect(page.get_by_role("link", name="Back to results")).to_be_visible()
+        _tab_to(page, ".nhsuk-back-link")
+        page.keyboard.press("Enter")
+        expect(page.locator("#results-heading")).to_contain_text("found near")
+        expect(page.locator("#where")).to_have_value(lsoa)
     page.context.close()
 
     checks.assert_all_passed()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
 from healthequity.audit.schemas import AuditContext
@@ -234,33 +235,84 @@ def assert_valid_page(item_schema: str, body: Any) -> None:
     assert problems == [], problems[:3]
 
 
+def assert_valid_minimal_page(body: dict[str, Any]) -> None:
+    """A page of minimal records: each holds id and last_modified only, each valid as the
+    list schema has them (its other required fields are what minimal leaves out)."""
+    assert oruk.validate("page", {k: v for k, v in body.items() if k != "contents"}) == []
+    relaxed = Draft202012Validator(
+        {**oruk.schema("service_list"), "required": ["id", "last_modified"]},
+        format_checker=oruk.FORMAT_CHECKER,
+    )
+    for item in body["contents"]:
+        assert set(item) == {"id", "last_modified"}
+        assert list(relaxed.iter_errors(item)) == []
+
+
+def ndjson(client: TestClient, url: str, **params: Any) -> list[Any]:
+    """The records of an ndjson answer, checking it is one: streamed, one object a line."""
+    with client.stream("GET", url, params={"format": "ndjson", **params}) as response:
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"] == "application/x-ndjson"
+        assert "content-length" not in response.headers  # streamed, not built whole
+        text = response.read().decode("utf-8")
+    assert text == "" or text.endswith("\n")
+    lines = text.split("\n")[:-1]
+    records = [json.loads(line) for line in lines]
+    assert all(isinstance(record, dict) for record in records)
+    return records
+
+
 def validate_whole_api(client: TestClient) -> int:
-    """Fetch every page and every record of the API, validating each; return services."""
+    """Fetch every page and every record of the API, in every form (one-to-one, full,
+    minimal, ndjson), validating each; return how many services."""
     info = get_json(client, "/oruk/")
     assert info["version"] == "3.0"
     assert info["openapi_url"].endswith("/oruk/openapi.json")
     assert get_json(client, "/oruk/openapi.json")["openapi"].startswith("3.")
-    seen = 0
+    ids: list[str] = []
     page = 1
     while True:
         body = get_json(client, "/oruk/services", page=page, per_page=100)
         assert_valid_page("service_list", body)
-        for item in body["contents"]:
-            assert_valid("service", get_json(client, f"/oruk/services/{item['id']}"))
-            seen += 1
+        full = get_json(client, "/oruk/services", page=page, per_page=100, full="true")
+        assert_valid_page("service", full)
+        assert [item["id"] for item in full["contents"]] == [i["id"] for i in body["contents"]]
+        for item in full["contents"]:
+            one = get_json(client, f"/oruk/services/{item['id']}")
+            assert_valid("service", one)
+            assert item == one
+            ids.append(item["id"])
         if body["last_page"]:
             break
         page += 1
+    minimal = get_json(client, "/oruk/services", minimal="true")
+    assert_valid_minimal_page(minimal)
+    assert [item["id"] for item in minimal["contents"]] == ids
+    for form, schema in (({}, "service_list"), ({"full": "true"}, "service")):
+        records = ndjson(client, "/oruk/services", **form)
+        assert [record["id"] for record in records] == ids
+        for record in records:
+            assert_valid(schema, record)
+    place_ids: list[str] = []
     page = 1
     while True:
         body = get_json(client, "/oruk/service_at_locations", page=page, per_page=100)
         assert_valid_page("service_at_location_list", body)
-        for item in body["contents"]:
+        full = get_json(client, "/oruk/service_at_locations", page=page, per_page=100, full=1)
+        assert_valid_page("service_at_location", full)
+        for item in full["contents"]:
             one = get_json(client, f"/oruk/service_at_locations/{item['id']}")
             assert_valid("service_at_location", one)
+            assert item == one
+            place_ids.append(item["id"])
         if body["last_page"]:
             break
         page += 1
+    for form, schema in (({}, "service_at_location_list"), ({"full": 1}, "service_at_location")):
+        records = ndjson(client, "/oruk/service_at_locations", **form)
+        assert [record["id"] for record in records] == place_ids
+        for record in records:
+            assert_valid(schema, record)
     taxonomies = get_json(client, "/oruk/taxonomies", per_page=1000)
     assert_valid_page("taxonomy", taxonomies)
     for item in taxonomies["contents"]:
@@ -269,7 +321,9 @@ def validate_whole_api(client: TestClient) -> int:
     assert_valid_page("taxonomy_term", terms)
     for item in terms["contents"]:
         assert_valid("taxonomy_term", get_json(client, f"/oruk/taxonomy_terms/{item['id']}"))
-    return seen
+    assert ndjson(client, "/oruk/taxonomies") == taxonomies["contents"]
+    assert ndjson(client, "/oruk/taxonomy_terms") == terms["contents"]
+    return len(ids)
 
 
 def test_every_api_response_validates(client: TestClient, database: Database) -> None:
@@ -283,6 +337,30 @@ def test_every_demo_record_validates(client: TestClient, database: Database) -> 
     with database.session() as session:
         summary = load_demo_directory(session, AuditContext(purpose="test"))
     assert validate_whole_api(client) == summary.services
+
+    # Opening days and times, against the schedules of the full records read here.
+    services = ndjson(client, "/oruk/services", full="true")
+    for day, start, end in (
+        ("SA", None, None),
+        ("SU", None, None),
+        (None, "09:00", "17:00"),
+        ("MO", "10:00", None),
+        ("TH", None, "20:00"),
+    ):
+        expected = {
+            service["id"]
+            for service in services
+            if any(
+                (day is None or day in schedule["byday"].split(","))
+                and (start is None or schedule["opens_at"] >= start)
+                and (end is None or schedule["closes_at"] <= end)
+                for schedule in service["schedules"]
+            )
+        }
+        asked = {"day": day, "start_time": start, "end_time": end}
+        found = get_json(client, "/oruk/services", minimal="true", **asked)
+        assert {item["id"] for item in found["contents"]} == expected
+        assert 0 < len(expected) < len(services)
 
 
 def test_pages_and_filters(client: TestClient, database: Database) -> None:

@@ -1,18 +1,34 @@
 """Directory pages and the search API: who may use them, the form keeping what was typed,
-results as cards, errors for a place that cannot be found, and the public directory."""
+results as cards, places by name (choices when a name fits several), errors for a place that
+cannot be found, the way back from a service to its results, and the public directory."""
 
 from __future__ import annotations
 
 import dataclasses
+import html
+import re
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from conftest import sign_in
 from healthequity.auth.models import Role
+from healthequity.directory.models import Schedule
+from healthequity.directory.pages import back_to_results
+from healthequity.places.models import Postcode
 from healthequity.store import Database
 
-from .test_search import ORIGIN, TEST_POSTCODE, seed_directory, service_id
+from .test_search import (
+    ARMLEY,
+    HAREWOOD_LEEDS,
+    HAREWOOD_TEST_VALLEY,
+    LEEDS_AND_LANGLEY,
+    ORIGIN,
+    TEST_POSTCODE,
+    seed_directory,
+    service_id,
+)
 
 
 def signed_in(client: TestClient, make_user, role: Role = Role.CLINICIAN) -> TestClient:  # type: ignore[no-untyped-def]
@@ -121,7 +137,7 @@ def test_professional_page_keeps_the_form_and_shows_cards(
     assert "Refer by phone: 0113 496 0000" in page
     assert "Mon\N{EN DASH}Fri 09:00\N{EN DASH}17:00" in page
     assert "Checked 5 days ago" in page or "Checked " in page
-    assert f'href="/directory/services/{service_id("Money help")}"' in page
+    assert f'href="/directory/services/{service_id("Money help")}?back=' in page
     # The drop-in, checked 100 days before the seed's date, is stale by now.
     stale = client.get("/directory", params={"q": "benefits clinic"}).text
     assert "Stale" in stale
@@ -144,7 +160,7 @@ def test_professional_page_unknown_postcode(
     assert "Enter a nearby postcode, or choose the area" in page
     assert 'value="ZZ9 9ZZ"' in page  # kept as typed
     assert "<title>Error: " in page
-    invalid = client.get("/directory", params={"where": "not a postcode"})
+    invalid = client.get("/directory", params={"where": "LS1 4A"})
     assert invalid.status_code == 422
     assert "is not a postcode" in invalid.text
     bad_age = client.get("/directory", params={"age": "old"})
@@ -218,3 +234,211 @@ def test_navigation_and_home_section(database: Database, client: TestClient, mak
     client.cookies.clear()
     signed_in(client, make_user, Role.CLINICIAN)
     assert "Search the directory of local services" in client.get("/").text
+
+
+def links(page: str, css_class: str | None = None) -> dict[str, str]:
+    """The page's links (of a class, if given): text to address, as a browser reads them."""
+    attribute = f' class="{css_class}"' if css_class else ""
+    return {
+        html.unescape(text).strip(): html.unescape(href)
+        for href, text in re.findall(rf'<a{attribute} href="([^"]*)">([^<]*)</a>', page)
+    }
+
+
+def heading(page: str) -> str:
+    match = re.search(r'<h2 id="results-heading">([^<]*)</h2>', page)
+    assert match, "no results heading"
+    return html.unescape(match.group(1))
+
+
+def test_place_names_in_the_where_box(database: Database, client: TestClient, make_user) -> None:  # type: ignore[no-untyped-def]
+    seed_directory(database)
+    signed_in(client, make_user)
+    armley = client.get("/directory", params={"need": "debt", "where": "Armley", "within": "5"})
+    assert armley.status_code == 200, armley.text
+    # The active debt services 2 to 3 miles from Armley's centre; not the one 20 miles away.
+    assert heading(armley.text) == "3 services found near the centre of Armley ward, Leeds"
+    assert set(links(armley.text, "nhsuk-card__link")) == {
+        "Debt advice centre",
+        "Money help",
+        "Money help drop-in",
+    }
+    assert 'value="Armley"' in armley.text  # kept as typed
+    assert "Not the place you meant?" not in armley.text
+    public = client.get("/find-help", params={"where": "harehills", "within": "5"})
+    assert public.status_code == 200
+    assert heading(public.text).endswith("near the centre of Gipton & Harehills ward, Leeds")
+    # Leeds is the city; the ward Leeds & Langley is offered, keeping the rest of the query.
+    leeds = client.get("/find-help", params={"need": "debt", "where": "Leeds", "within": "10"})
+    assert heading(leeds.text).endswith("found near the centre of Leeds")
+    assert "Not the place you meant?" in leeds.text
+    other = links(leeds.text)["Leeds & Langley ward, Maidstone"]
+    assert other == f"/find-help?need=debt&where={LEEDS_AND_LANGLEY}&within=10&q="
+
+
+def test_a_name_of_several_places_offers_them(
+    database: Database,
+    client: TestClient,
+    make_user,  # type: ignore[no-untyped-def]
+) -> None:
+    seed_directory(database)
+    query = {"need": "debt", "where": "Harewood", "within": "25", "q": "money"}
+    public = client.get("/find-help", params=query)
+    assert public.status_code == 422
+    page = public.text
+    assert "There is a problem" in page
+    assert 'href="#where">&#39;Harewood&#39; could mean 2 places. Choose the one you mean.' in page
+    assert 'aria-describedby="where-hint where-error"' in page
+    assert "Choose the place you mean" in page
+    choices = links(page)
+    assert choices["Harewood ward, Leeds"] == (
+        f"/find-help?need=debt&where={HAREWOOD_LEEDS}&within=25&q=money"
+    )
+    assert HAREWOOD_TEST_VALLEY in choices["Harewood ward, Test Valley"]
+    chosen = client.get(choices["Harewood ward, Leeds"])
+    assert chosen.status_code == 200
+    assert heading(chosen.text) == "2 services found near the centre of Harewood ward, Leeds"
+    assert set(links(chosen.text, "nhsuk-card__link")) == {"Money help", "Money help drop-in"}
+    assert '<option value="debt" selected>' in chosen.text
+    assert 'value="money"' in chosen.text
+    # The professional page, its own fields kept in its links.
+    signed_in(client, make_user)
+    professional = client.get("/directory", params={**query, "age": "42", "accepting": "yes"})
+    assert professional.status_code == 422
+    assert links(professional.text)["Harewood ward, Leeds"] == (
+        f"/directory?need=debt&where={HAREWOOD_LEEDS}&within=25&q=money&age=42&accepting=yes"
+    )
+
+
+def test_a_place_that_cannot_be_found_on_the_pages(database: Database, client: TestClient) -> None:
+    seed_directory(database)
+    nowhere = client.get("/find-help", params={"where": "Xyzzyville"})
+    assert nowhere.status_code == 422
+    assert (
+        "We could not find a place called &#39;Xyzzyville&#39;. Enter a postcode, or the name of "
+        "a ward or local authority, or choose the area (LSOA code) instead."
+    ) in nowhere.text
+    assert 'href="#where"' in nowhere.text
+    assert 'value="Xyzzyville"' in nowhere.text
+    assert "Choose the place you mean" not in nowhere.text
+    slip = client.get("/find-help", params={"where": "Armly"})
+    assert slip.status_code == 422
+    assert ARMLEY in links(slip.text)["Armley ward, Leeds"]
+
+
+def test_postcode_district_on_the_page(database: Database, client: TestClient) -> None:
+    seed_directory(database)
+    with database.session() as session:
+        session.add(
+            Postcode(postcode="LS1 5AB", lsoa21_code=None, latitude=ORIGIN[0], longitude=ORIGIN[1])
+        )
+    response = client.get("/find-help", params={"where": "LS1", "within": "1"})
+    assert response.status_code == 200
+    assert heading(response.text) == "3 services found near the centre of postcode district LS1"
+    unknown = client.get("/find-help", params={"where": "LS9"})
+    assert unknown.status_code == 422
+    assert "We could not find the postcode district LS9." in unknown.text
+
+
+def test_back_to_results_keeps_the_whole_query(
+    database: Database,
+    client: TestClient,
+    make_user,  # type: ignore[no-untyped-def]
+) -> None:
+    seed_directory(database)
+    with database.session() as session:  # open all week, so that "open now" finds it
+        session.add(
+            Schedule(
+                id="sch-always",
+                service_id=service_id("Money help"),
+                freq="WEEKLY",
+                byday="MO,TU,WE,TH,FR,SA,SU",
+                opens_at="00:00",
+                closes_at="24:00",
+            )
+        )
+    signed_in(client, make_user)
+    query = {
+        "need": ["debt", "income_benefits"],
+        "where": TEST_POSTCODE,
+        "within": "3",
+        "q": "money",
+        "age": "42",
+        "open_now": "yes",
+        "accepting": "yes",
+    }
+    results = client.get("/directory", params=query).text
+    opened = client.get(links(results, "nhsuk-card__link")["Money help"])
+    assert opened.status_code == 200
+    back = links(opened.text, "nhsuk-back-link")
+    assert list(back) == ["Back to results"]
+    address = urlsplit(back["Back to results"])
+    assert address.path == "/directory"
+    assert parse_qs(address.query) == {
+        key: value if isinstance(value, list) else [value] for key, value in query.items()
+    }
+    again = client.get(back["Back to results"]).text
+    assert heading(again) == heading(results)
+    assert links(again, "nhsuk-card__link") == links(results, "nhsuk-card__link")
+    assert 'id="open_now" name="open_now" type="checkbox" value="yes" checked' in again
+    assert 'name="age" type="text" value="42"' in again
+
+    public = client.get("/find-help", params={"need": "debt", "where": "Armley", "q": "help"})
+    card = links(public.text, "nhsuk-card__link")["Money help"]
+    assert card.startswith(f"/find-help/services/{service_id('Money help')}?back=")
+    back = links(client.get(card).text, "nhsuk-back-link")
+    assert back == {"Back to results": "/find-help?need=debt&where=Armley&within=5&q=help"}
+
+
+def test_back_link_leads_only_to_our_search(database: Database, client: TestClient) -> None:
+    seed_directory(database)
+    page = f"/find-help/services/{service_id('Money help')}"
+    for back in (
+        "https://evil.example/find-help?need=debt",
+        "//evil.example/find-help?need=debt",
+        "/\\evil.example/find-help",
+        "javascript:alert(1)",
+        "/directory?need=debt",  # the professional search, from a public page
+        "/find-help#https://evil.example",
+        "/find-help?redirect=https://evil.example",  # no field of the search
+    ):
+        response = client.get(page, params={"back": back})
+        assert response.status_code == 200
+        assert links(response.text, "nhsuk-back-link") == {"Back to search": "/find-help"}, back
+        assert "evil" not in response.text
+    # Only the search's own fields are kept; anything else is dropped.
+    kept = client.get(page, params={"back": "/find-help?need=debt&next=https://evil.example"})
+    assert links(kept.text, "nhsuk-back-link") == {"Back to results": "/find-help?need=debt"}
+    assert back_to_results("/directory?where=LS1+4AP&within=3", "/directory") == (
+        "/directory?where=LS1+4AP&within=3"
+    )
+    assert back_to_results("/find-help?" + "q=x&" * 1000, "/find-help") is None  # too long
+
+
+def test_api_place(database: Database, client: TestClient, make_user) -> None:  # type: ignore[no-untyped-def]
+    seed_directory(database)
+    signed_in(client, make_user)
+    armley = client.get("/api/directory/search", params={"place": "Armley", "within": 5})
+    assert armley.status_code == 200, armley.text
+    body = armley.json()
+    assert body["origin"]["label"] == "the centre of Armley ward, Leeds"
+    assert body["other_places"] == []
+    assert "Far away debt service" not in [result["name"] for result in body["results"]]
+    leeds = client.get("/api/directory/search", params={"place": "Leeds"}).json()
+    assert leeds["other_places"] == [
+        {"label": "Leeds & Langley ward, Maidstone", "code": LEEDS_AND_LANGLEY}
+    ]
+    several = client.get("/api/directory/search", params={"place": "Harewood"})
+    assert several.status_code == 422
+    assert several.json()["detail"] == (
+        "'Harewood' could mean 2 places. Choose the one you mean. "
+        f"Harewood ward, Leeds: place={HAREWOOD_LEEDS}; "
+        f"Harewood ward, Test Valley: place={HAREWOOD_TEST_VALLEY}"
+    )
+    chosen = client.get("/api/directory/search", params={"place": HAREWOOD_LEEDS}).json()
+    assert chosen["origin"]["label"] == "the centre of Harewood ward, Leeds"
+    both = client.get("/api/directory/search", params={"place": "Leeds", "postcode": "LS1 4AP"})
+    assert both.status_code == 422
+    assert "not both" in both.json()["detail"]
+    postcode = client.get("/api/directory/search", params={"place": TEST_POSTCODE}).json()
+    assert postcode["origin"]["latitude"] == ORIGIN[0]

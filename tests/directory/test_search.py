@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from healthequity import geography
 from healthequity.config import InvalidSetting, load_settings
-from healthequity.directory import search
+from healthequity.directory import origins, search
 from healthequity.directory.models import (
     Address,
     Attribute,
@@ -359,3 +360,141 @@ def test_within_needs_a_place(directory: Database) -> None:
 def test_unknown_need_is_an_error(directory: Database) -> None:
     with directory.session() as session, pytest.raises(ValueError, match="unknown need"):
         search.search_services(session, needs=["unicorns"])
+
+
+# --- Where from: what people type in the "where" box ------------------------------------
+
+# Real Leeds places in the shipped geography (2024 wards).
+ARMLEY = "E05011385"  # Armley ward, Leeds
+GIPTON_AND_HAREHILLS = "E05011394"
+LEEDS = "E08000035"  # the local authority
+LEEDS_AND_LANGLEY = "E05015604"  # a ward in Maidstone
+HAREWOOD_LEEDS, HAREWOOD_TEST_VALLEY = "E05011396", "E05012097"
+
+
+def place(database: Database, text: str) -> origins.Place:
+    with database.session() as session:
+        found = origins.resolve_place(session, text)
+    assert found is not None
+    return found
+
+
+def interior_points(code: str) -> set[tuple[float, float]]:
+    area = geography.ward(code) if code.startswith("E05") else geography.ltla(code)
+    return {
+        (point.latitude, point.longitude)
+        for point in (geography.lsoa(lsoa).interior_point for lsoa in area.lsoa21_codes)
+    }
+
+
+def test_place_names_of_leeds(directory: Database) -> None:
+    harehills = place(directory, "Harehills")
+    assert harehills.origin.label == "the centre of Gipton & Harehills ward, Leeds"
+    # Measured from one of the ward's own LSOAs, not from somewhere between them.
+    origin = harehills.origin
+    assert (origin.latitude, origin.longitude) in interior_points(GIPTON_AND_HAREHILLS)
+    assert harehills.others == ()
+    armley = place(directory, "  armley ")
+    assert armley.origin.label == "the centre of Armley ward, Leeds"
+    assert (armley.origin.latitude, armley.origin.longitude) in interior_points(ARMLEY)
+    # "and" for "&", and codes, find the same places.
+    assert place(directory, "Gipton and Harehills").origin == harehills.origin
+    assert place(directory, ARMLEY.lower()).origin == armley.origin
+    assert place(directory, "Chapel Allerton").origin.label == (
+        "the centre of Chapel Allerton ward, Leeds"
+    )
+
+
+def test_an_exact_name_is_taken_and_the_others_offered(directory: Database) -> None:
+    leeds = place(directory, "Leeds")
+    assert leeds.origin.label == "the centre of Leeds"
+    assert (leeds.origin.latitude, leeds.origin.longitude) in interior_points(LEEDS)
+    assert place(directory, LEEDS).origin == leeds.origin
+    assert leeds.others == (
+        origins.PlaceChoice("Leeds & Langley ward, Maidstone", LEEDS_AND_LANGLEY),
+    )
+
+
+def test_a_name_of_several_places_is_not_guessed(directory: Database) -> None:
+    with directory.session() as session:
+        with pytest.raises(origins.PlaceNotClear) as harewood:
+            origins.resolve_place(session, "Harewood")
+        assert str(harewood.value) == "'Harewood' could mean 2 places. Choose the one you mean."
+        assert harewood.value.choices == (
+            origins.PlaceChoice("Harewood ward, Leeds", HAREWOOD_LEEDS),
+            origins.PlaceChoice("Harewood ward, Test Valley", HAREWOOD_TEST_VALLEY),
+        )
+        # Each choice's code means just that place.
+        assert origins.resolve_place(session, HAREWOOD_LEEDS) is not None
+        with pytest.raises(origins.PlaceNotClear) as beeston:
+            origins.resolve_place(session, "Beeston")
+        labels = [choice.label for choice in beeston.value.choices]
+        assert "Beeston & Holbeck ward, Leeds" in labels
+        assert beeston.value.matches == len(labels) == 6
+        # Many matches: the first few are offered, local authorities first.
+        with pytest.raises(origins.PlaceNotClear) as sutton:
+            origins.resolve_place(session, "Sutton")
+        assert sutton.value.choices[0] == origins.PlaceChoice(
+            "Sutton (local authority)", "E09000029"
+        )
+        with pytest.raises(origins.PlaceNotClear) as letter:
+            origins.resolve_place(session, "a")
+        assert len(letter.value.choices) == origins.MAX_CHOICES < letter.value.matches
+
+
+def test_a_place_that_cannot_be_found(directory: Database) -> None:
+    with directory.session() as session:
+        with pytest.raises(search.OriginError) as nowhere:
+            origins.resolve_place(session, "Xyzzyville")
+        assert not isinstance(nowhere.value, origins.PlaceNotClear)
+        assert str(nowhere.value) == (
+            "We could not find a place called 'Xyzzyville'. Enter a postcode, or the name of "
+            "a ward or local authority, or choose the area (LSOA code) instead."
+        )
+        # Chapeltown is a Leeds neighbourhood, not a ward: the shipped geography does not
+        # know it, and a name that is merely similar is offered, not taken.
+        with pytest.raises(origins.PlaceNotClear) as chapeltown:
+            origins.resolve_place(session, "Chapeltown")
+        assert str(chapeltown.value).startswith(
+            "We could not find a place called 'Chapeltown'. Choose one of the places"
+        )
+        with pytest.raises(origins.PlaceNotClear) as slip:
+            origins.resolve_place(session, "Armly")
+        assert slip.value.choices[0] == origins.PlaceChoice("Armley ward, Leeds", ARMLEY)
+        with pytest.raises(search.OriginError, match="'LS1 4A' is not a postcode"):
+            origins.resolve_place(session, "LS1 4A")
+        assert origins.resolve_place(session, "   ") is None
+
+
+def test_postcodes_and_lsoa_codes_in_the_where_box(directory: Database) -> None:
+    postcode = place(directory, "ls14ap")
+    assert (postcode.origin.latitude, postcode.origin.longitude) == ORIGIN
+    assert postcode.origin.label == TEST_POSTCODE
+    lsoa = place(directory, "e01011363")
+    assert lsoa.origin.label == "Leeds 071E (E01011363)"
+    with directory.session() as session, pytest.raises(search.OriginError, match="ZZ9 9ZZ"):
+        origins.resolve_place(session, "ZZ9 9ZZ")
+
+
+def test_postcode_district(directory: Database) -> None:
+    with directory.session() as session:
+        for code, latitude in (("LS9 0AA", 53.79), ("LS9 7AB", 53.80), ("LS9 9ZZ", 53.83)):
+            session.add(
+                Postcode(postcode=code, lsoa21_code=None, latitude=latitude, longitude=-1.5)
+            )
+        # Another district that sorts among LS9's if spaces are ignored, far away.
+        session.add(Postcode(postcode="LS98 1AA", lsoa21_code=None, latitude=60.0, longitude=-1.5))
+        session.add(Postcode(postcode="LS9 6ZZ", lsoa21_code=None, latitude=None, longitude=None))
+    district = place(directory, "ls9")
+    # The mean of 53.79, 53.80 and 53.83 is 53.8067: LS9 7AB is the postcode nearest it.
+    assert district.origin == search.Origin(53.80, -1.5, "the centre of postcode district LS9")
+    with directory.session() as session, pytest.raises(search.OriginError) as unknown:
+        origins.resolve_place(session, "LS7")
+    assert str(unknown.value).startswith("We could not find the postcode district LS7.")
+
+
+def test_central_point_is_weighted_and_one_of_the_points() -> None:
+    heavy, light, middle = (53.0, -1.0, 8.0), (53.0, -2.0, 1.0), (53.0, -1.6, 1.0)
+    # Weighted mean longitude -1.16: nearest the heavy point (unweighted, -1.53: the middle).
+    assert origins.central_point([heavy, light, middle]) == (53.0, -1.0)
+    assert origins.central_point([(53.0, -1.0, 1.0), light, middle]) == (53.0, -1.6)

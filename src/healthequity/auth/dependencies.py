@@ -58,7 +58,9 @@ class RoleRequirement:
             raise ValueError("a route must allow at least one role")
         self.roles = roles
 
-    def __call__(self, principal: Principal | None = Depends(current_principal)) -> Principal:
+    # Async although it awaits nothing: it only reads the principal, so it need not take a
+    # trip through the thread pool as a plain function would.
+    async def __call__(self, principal: Principal | None = Depends(current_principal)) -> Principal:
         if principal is None:
             raise NotAuthenticated("sign in to see this page")
         if not principal.has_any_role(self.roles):
@@ -71,7 +73,7 @@ class RoleRequirement:
 class PublicAccess:
     """A route dependency for pages anyone may see; gives the principal if signed in."""
 
-    def __call__(
+    async def __call__(  # async: see RoleRequirement
         self, principal: Principal | None = Depends(current_principal)
     ) -> Principal | None:
         return principal

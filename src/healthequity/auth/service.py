@@ -438,21 +438,42 @@ def revoke_api_token(session: Session, context: AuditContext, token_id_or_prefix
 def principal_for_api_token(
     session: Session, secret: str, *, now: datetime | None = None
 ) -> Principal | None:
-    """The machine client holding this token, or None if unknown, revoked or expired."""
+    """The machine client holding this token, or None if unknown, revoked or expired.
+
+    One query (the token, its organisation and its roles) rather than loading objects:
+    machine clients call often, and this runs on each call.
+    """
     now = now or utc_now()
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == secret_hash(secret)))
-    if token is None or token.revoked_at is not None:
+    rows = session.execute(
+        select(
+            ApiToken.id,
+            ApiToken.name,
+            ApiToken.organisation_id,
+            Organisation.name,
+            ApiToken.revoked_at,
+            ApiToken.expires_at,
+            ApiToken.last_used_at,
+            ApiTokenRole.role,
+        )
+        .join(Organisation, Organisation.id == ApiToken.organisation_id)
+        .outerjoin(ApiTokenRole, ApiTokenRole.api_token_id == ApiToken.id)
+        .where(ApiToken.token_hash == secret_hash(secret))
+    ).all()
+    if not rows:
         return None
-    if token.expires_at is not None and token.expires_at <= now:
+    token_id, name, organisation_id, organisation_name, revoked_at, expires_at, last_used = rows[0][
+        :7
+    ]
+    if revoked_at is not None or (expires_at is not None and expires_at <= now):
         return None
     # A write on every request would queue machine clients behind the database's write
     # lock; the time of last use only needs to be right to the minute.
-    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
-        token.last_used_at = now
+    if last_used is None or now - last_used >= TOKEN_USE_RESOLUTION:
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
     return Principal(
-        display_name=f"API token {token.name}",
-        organisation_id=token.organisation_id,
-        organisation_name=token.organisation.name,
-        roles=token.roles,
-        api_token_id=token.id,
+        display_name=f"API token {name}",
+        organisation_id=organisation_id,
+        organisation_name=organisation_name,
+        roles=frozenset(row[7] for row in rows if row[7] is not None),
+        api_token_id=token_id,
     )

@@ -10,14 +10,21 @@ from healthequity.auth import demo as auth_demo
 from healthequity.cli.common import clear_errors, command_line_context, open_database
 from healthequity.config import load_settings
 from healthequity.directory import demo as directory_demo
+from healthequity.people import demo as people_demo
+from healthequity.referrals import demo as referrals_demo
 from healthequity.store import upgrade
 from healthequity.web.logging import configure_logging
 
 # Each capability's demo loader: (session, audit context) -> lines to print.
-DEMO_LOADERS = (auth_demo.load_demo, directory_demo.load_demo)
+DEMO_LOADERS = (
+    auth_demo.load_demo,
+    directory_demo.load_demo,
+    people_demo.load_demo,
+    referrals_demo.load_demo,
+)
 
 
-def _serve(host: str, port: int) -> None:
+def _serve(host: str, port: int, workers: int = 1) -> None:
     settings = load_settings()
     configure_logging(settings.log_level)
     uvicorn.run(
@@ -25,6 +32,7 @@ def _serve(host: str, port: int) -> None:
         factory=True,
         host=host,
         port=port,
+        workers=workers,
         proxy_headers=True,
         log_config=None,
     )
@@ -33,11 +41,19 @@ def _serve(host: str, port: int) -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    envvar="HEALTHEQUITY_WORKERS",
+    help="Server processes; about one per CPU core (also HEALTHEQUITY_WORKERS).",
+)
 @clear_errors()
-def serve(host: str, port: int) -> None:
+def serve(host: str, port: int, workers: int) -> None:
     """Serve the web app (the database must be migrated)."""
     open_database()
-    _serve(host, port)
+    _serve(host, port, workers)
 
 
 @click.command()

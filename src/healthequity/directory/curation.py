@@ -1,16 +1,20 @@
-"""Curation of the directory: curators add and edit organisations, services and locations.
+"""Curation of the directory: curators add and edit organisations, services and locations,
+and link services to locations.
 
-Every edit is validated first (UK postcode, UK phone number, email, http(s) web address,
-opening times that make sense) and changes nothing if any field is wrong: a CurationError
-names each wrong field. A change that passes writes one RecordChange (source "curator",
-the curator's user id, a JSON diff `{field: [before, after]}` of the changed fields only),
-sets `last_modified` and appends an audit event. The dashboard lists the records that need
-a curator's eye: stale, incomplete and duplicate-looking.
+Every edit is validated first (UK postcode, UK phone numbers, email, http(s) web address,
+opening times that make sense, a map point in the UK) and changes nothing if any field is
+wrong: a CurationError names each wrong field. A change that passes writes a RecordChange
+for each record it changes (source "curator", the curator's user id, a JSON diff
+`{field: [before, after]}` of the changed fields only), sets `last_modified` and appends an
+audit event. The dashboard lists the records that need a curator's eye: stale, incomplete
+and duplicate-looking; the lists of organisations and of imported taxonomy terms are the
+starting points for the rest.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import uuid
 from collections import defaultdict
@@ -18,9 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from healthequity.audit.schemas import AuditContext
@@ -28,6 +31,7 @@ from healthequity.audit.service import record_event
 from healthequity.directory.models import (
     Address,
     Attribute,
+    Language,
     Location,
     Organization,
     Phone,
@@ -37,14 +41,27 @@ from healthequity.directory.models import (
     Service,
     ServiceAtLocation,
     ServiceStatus,
+    Taxonomy,
     TaxonomyTerm,
 )
 from healthequity.directory.search import today_in_london
-from healthequity.directory.taxonomy import SERVICE_ENTITY, needs_of_service, tag_service_with_needs
-from healthequity.geography import InvalidPostcode, UnknownPostcode, normalise_postcode
+from healthequity.directory.taxonomy import (
+    NEEDS_TAXONOMY_ID,
+    SERVICE_ENTITY,
+    needs_of_service,
+    tag_service_with_needs,
+)
+from healthequity.geography import UnknownPostcode
 from healthequity.needs import NEEDS_BY_CODE
 from healthequity.places.service import find_postcode
 from healthequity.store.database import utc_now
+from healthequity.validation import (
+    clean_email,
+    clean_phone,
+    clean_postcode,
+    clean_text,
+    clean_url,
+)
 
 SOURCE = "curator"
 
@@ -65,7 +82,10 @@ _DAY_WORDS = {
     "sunday": "SU",
 }
 _CLOCK = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+# The UK (with the Channel Islands and the Isle of Man) in decimal degrees: a point outside
+# is a typing slip, most often latitude and longitude swapped.
+UK_LATITUDES = (49.0, 61.0)
+UK_LONGITUDES = (-9.0, 2.0)
 
 
 class CurationError(ValueError):
@@ -74,6 +94,12 @@ class CurationError(ValueError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
         self.errors = errors
+
+
+class PostcodeNotFound(CurationError):
+    """A location edit whose (new) postcode is not in the loaded postcode directory, so the
+    location cannot be placed from it; `errors` has it under "postal_code" (with any other
+    wrong fields). Saving it anyway needs `allow_unknown_postcode`."""
 
 
 class RecordNotFound(LookupError):
@@ -93,13 +119,24 @@ class OpeningTime:
 
 
 @dataclass(frozen=True, slots=True)
+class PhoneNumber:
+    """One of a service's phone numbers and what it is for ("Text only", "Freephone")."""
+
+    number: str
+    description: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.description})" if self.description else self.number
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceEdit:
     name: str | None = None
     description: str | None = None
     status: str | None = None
     email: str | None = None
     url: str | None = None
-    phone: str | None = None
+    phones: Sequence[PhoneNumber] | None = None
     referral_method: str | None = None
     accepting_referrals: bool | None = None
     accepting_referrals_note: str | None = None
@@ -114,6 +151,7 @@ class ServiceEdit:
 @dataclass(frozen=True, slots=True)
 class OrganizationEdit:
     name: str | None = None
+    alternate_name: str | None = None
     description: str | None = None
     email: str | None = None
     website: str | None = None
@@ -121,11 +159,17 @@ class OrganizationEdit:
 
 @dataclass(frozen=True, slots=True)
 class LocationEdit:
+    """A location's fields as typed. Latitude and longitude go together: both empty means
+    "from the postcode"; typed, they place the location even if the postcode gives a point."""
+
     name: str | None = None
+    description: str | None = None
     address_1: str | None = None
     address_2: str | None = None
     city: str | None = None
     postal_code: str | None = None
+    latitude: str | None = None
+    longitude: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,54 +183,31 @@ class LocationResult:
 # Validation of single values: each gives the value to store, or raises ValueError(message).
 
 
-def clean_text(value: str | None, *, limit: int) -> str | None:
-    text = (value or "").strip()
-    if len(text) > limit:
-        raise ValueError(f"must be {limit} characters or fewer")
-    return text or None
-
-
-def clean_email(value: str) -> str | None:
+def _clean_degrees(
+    value: str, bounds: tuple[float, float], what: str, example: str
+) -> float | None:
     text = value.strip()
     if not text:
         return None
-    if len(text) > 254 or not _EMAIL.match(text):
-        raise ValueError("Enter an email address in the correct format, like name@example.org")
-    return text
-
-
-def clean_url(value: str) -> str | None:
-    text = value.strip()
-    if not text:
-        return None
-    parts = urlsplit(text)
-    if len(text) > 500 or parts.scheme not in ("http", "https") or "." not in parts.netloc:
-        raise ValueError(
-            "Enter a web address starting http:// or https://, like https://www.example.org"
-        )
-    return text
-
-
-def clean_phone(value: str) -> str | None:
-    """A UK phone number: 0 then 9 or 10 digits (+44 allowed), or a short code like 111."""
-    text = value.strip()
-    if not text:
-        return None
-    digits = re.sub(r"[\s()-]", "", text)
-    if digits.startswith("+44"):
-        digits = "0" + digits[3:].removeprefix("(0)").removeprefix("0")
-    short_code = digits.isdigit() and digits.startswith("1") and len(digits) in (3, 5, 6)
-    national = digits.isdigit() and digits.startswith("0") and len(digits) in (10, 11)
-    if not (short_code or national) or len(text) > 40:
-        raise ValueError("Enter a UK phone number, like 0113 496 0000 or 07700 900 982")
-    return text
-
-
-def clean_postcode(value: str) -> str:
+    low, high = bounds
     try:
-        return normalise_postcode(value)
-    except InvalidPostcode:
-        raise ValueError("Enter a real UK postcode, like LS1 4AP") from None
+        degrees = float(text)
+    except ValueError:
+        degrees = math.nan
+    if not low <= degrees <= high:  # also rejects NaN and infinities
+        raise ValueError(
+            f"Enter the {what} in decimal degrees, from {low:g} to {high:g} (the UK), "
+            f"like {example}"
+        )
+    return degrees
+
+
+def clean_latitude(value: str) -> float | None:
+    return _clean_degrees(value, UK_LATITUDES, "latitude", "53.7997")
+
+
+def clean_longitude(value: str) -> float | None:
+    return _clean_degrees(value, UK_LONGITUDES, "longitude", "-1.5492")
 
 
 def clean_age(value: str) -> float | None:
@@ -263,6 +284,44 @@ def _opening_time_rows(rows: Sequence[OpeningTime], errors: dict[str, str]) -> l
     return cleaned
 
 
+def _digits(number: str) -> str:
+    return re.sub(r"\D", "", number)
+
+
+def _phone_rows(rows: Sequence[PhoneNumber], errors: dict[str, str]) -> list[PhoneNumber]:
+    """Valid rows, each number once; a problem goes to `errors` by row field."""
+    cleaned: list[PhoneNumber] = []
+    for position, row in enumerate(rows, start=1):
+        if not (row.number.strip() or row.description.strip()):
+            continue  # a blank row of the editor
+        number_field, description_field = (
+            f"phone-{position}-number",
+            f"phone-{position}-description",
+        )
+        number = _check(errors, number_field, row.number, clean_phone)
+        description = _check(
+            errors, description_field, row.description, lambda v: clean_text(v, limit=200)
+        )
+        if number is None:
+            errors.setdefault(number_field, "Enter the phone number, or clear its description")
+        elif any(_digits(number) == _digits(item.number) for item in cleaned):
+            errors[number_field] = "This number is listed twice: give each number once"
+        else:
+            cleaned.append(PhoneNumber(number, description or ""))
+    return cleaned
+
+
+def service_phones(service: Service) -> list[Phone]:
+    """The service's own phones (not its contacts'), in the order the directory shows them."""
+    return sorted(
+        (phone for phone in service.phones if phone.contact_id is None), key=lambda p: p.id
+    )
+
+
+def phone_numbers_of(service: Service) -> list[PhoneNumber]:
+    return [PhoneNumber(phone.number, phone.description or "") for phone in service_phones(service)]
+
+
 def opening_times_of(service: Service) -> list[str]:
     """The service's own weekly opening times as "MO,TU 09:00-17:00" strings."""
     return [
@@ -333,7 +392,6 @@ def _validate_service(edit: ServiceEdit, *, creating: bool) -> dict[str, Any]:
     for name, cleaner in (
         ("email", clean_email),
         ("url", clean_url),
-        ("phone", clean_phone),
         ("minimum_age", clean_age),
         ("maximum_age", clean_age),
     ):
@@ -352,6 +410,8 @@ def _validate_service(edit: ServiceEdit, *, creating: bool) -> dict[str, Any]:
         if unknown:
             errors["needs"] = "Choose needs from the list"
         values["needs"] = [code for code in NEEDS_BY_CODE if code in set(edit.needs)]
+    if edit.phones is not None:
+        values["phones"] = _phone_rows(edit.phones, errors)
     if edit.opening_times is not None:
         values["opening_times"] = _opening_time_rows(edit.opening_times, errors)
     if errors:
@@ -359,19 +419,14 @@ def _validate_service(edit: ServiceEdit, *, creating: bool) -> dict[str, Any]:
     return values
 
 
-def _main_phone(service: Service) -> Phone | None:
-    return next((phone for phone in service.phones if phone.contact_id is None), None)
-
-
 def _service_snapshot(session: Session, service: Service) -> dict[str, Any]:
-    phone = _main_phone(service)
     return {
         "name": service.name,
         "description": service.description,
         "status": service.status.value if service.status else None,
         "email": service.email,
         "url": service.url,
-        "phone": phone.number if phone else None,
+        "phones": [str(number) for number in phone_numbers_of(service)],
         "referral_method": service.referral_method.value if service.referral_method else None,
         "accepting_referrals": service.accepting_referrals,
         "accepting_referrals_note": service.accepting_referrals_note,
@@ -385,7 +440,13 @@ def _service_snapshot(session: Session, service: Service) -> dict[str, Any]:
 
 
 def _jsonable(value: Any) -> Any:
-    return value.value if isinstance(value, ServiceStatus | ReferralMethod) else value
+    if isinstance(value, ServiceStatus | ReferralMethod):
+        return value.value
+    if isinstance(value, PhoneNumber):
+        return str(value)
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    return value
 
 
 def _diff(before: dict[str, Any], values: dict[str, Any]) -> dict[str, list[Any]]:
@@ -396,20 +457,68 @@ def _diff(before: dict[str, Any], values: dict[str, Any]) -> dict[str, list[Any]
     }
 
 
-def _apply_service(session: Session, service: Service, diff: dict[str, list[Any]]) -> None:
+def _id_after(ids: Iterable[str]) -> str:
+    """A new UUID that sorts after these UUIDs: the directory lists a service's phones in id
+    order (and shows the first), so a number added goes after those already there."""
+    fresh = str(uuid.uuid4())
+    last = max(ids, default="")
+    if fresh > last:
+        return fresh
+    if not re.fullmatch(r"[0-9a-f]{8}", last[:8]) or last[:8] == "ffffffff":
+        return fresh  # not a UUID, or no room after it: any new id will do
+    return f"{int(last[:8], 16) + 1:08x}{fresh[8:]}"  # still a version 4 UUID
+
+
+def _in_stored_order(service: Service, numbers: Sequence[PhoneNumber]) -> list[PhoneNumber]:
+    """The numbers as the directory will list them: those the service has already, in their
+    order (phones are listed by id and keep theirs), then new ones as typed."""
+    stored = [_digits(phone.number) for phone in service_phones(service)]
+
+    def rank(item: PhoneNumber) -> int:
+        digits = _digits(item.number)
+        return stored.index(digits) if digits in stored else len(stored)
+
+    return sorted(numbers, key=rank)
+
+
+def _replace_phones(session: Session, service: Service, wanted: Sequence[PhoneNumber]) -> None:
+    """Give the service exactly these phones. A number still listed keeps its row (its id,
+    type and extension, and the languages spoken on it); a number no longer listed goes."""
+    current = service_phones(service)
+    kept: list[Phone] = []
+    for item in wanted:
+        phone = next(
+            (p for p in current if p not in kept and _digits(p.number) == _digits(item.number)),
+            None,
+        )
+        if phone is None:
+            phone = Phone(id=_id_after(p.id for p in service.phones), number=item.number)
+            service.phones.append(phone)
+        else:
+            kept.append(phone)
+        phone.number = item.number
+        phone.description = item.description or None
+    gone = [phone for phone in current if phone not in kept]
+    if gone:
+        session.execute(
+            update(Language)
+            .where(Language.phone_id.in_([phone.id for phone in gone]))
+            .values(phone_id=None)
+        )
+        for phone in gone:
+            service.phones.remove(phone)
+
+
+def _apply_service(
+    session: Session, service: Service, diff: dict[str, list[Any]], values: dict[str, Any]
+) -> None:
     for name, (_before, after) in diff.items():
         if name == "status":
             service.status = ServiceStatus(after)
         elif name == "referral_method":
             service.referral_method = ReferralMethod(after) if after else None
-        elif name == "phone":
-            phone = _main_phone(service)
-            if after is None and phone is not None:
-                service.phones.remove(phone)
-            elif phone is None:
-                service.phones.append(Phone(id=str(uuid.uuid4()), number=after))
-            else:
-                phone.number = after
+        elif name == "phones":
+            _replace_phones(session, service, values["phones"])
         elif name == "needs":
             tag_service_with_needs(session, service, after)
         elif name == "opening_times":
@@ -431,13 +540,8 @@ def _apply_service(session: Session, service: Service, diff: dict[str, list[Any]
             setattr(service, name, after)
 
 
-def _record(
-    session: Session,
-    context: AuditContext,
-    entity: str,
-    entity_id: str,
-    action: str,
-    diff: dict[str, list[Any]],
+def _record_change(
+    session: Session, context: AuditContext, entity: str, entity_id: str, diff: dict[str, Any]
 ) -> None:
     session.add(
         RecordChange(
@@ -448,6 +552,17 @@ def _record(
             change=json.dumps(diff, sort_keys=True, default=str),
         )
     )
+
+
+def _record(
+    session: Session,
+    context: AuditContext,
+    entity: str,
+    entity_id: str,
+    action: str,
+    diff: dict[str, list[Any]],
+) -> None:
+    _record_change(session, context, entity, entity_id, diff)
     record_event(
         session,
         context,
@@ -476,10 +591,12 @@ def update_service(
     """Apply a curator's edit; the diff of what changed ({} and nothing written if nothing)."""
     service = _load_service(session, service_id)
     values = _validate_service(changes, creating=False)
+    if "phones" in values:
+        values["phones"] = _in_stored_order(service, values["phones"])
     diff = _diff(_service_snapshot(session, service), values)
     if not diff:
         return diff
-    _apply_service(session, service, diff)
+    _apply_service(session, service, diff, values)
     service.last_modified = utc_now()
     _record(session, context, "service", service.id, "update", diff)
     return diff
@@ -511,7 +628,7 @@ def create_service(
     session.flush()
     before = {**_service_snapshot(session, service), "name": None}
     diff = _diff(before, values)
-    _apply_service(session, service, diff)
+    _apply_service(session, service, diff, values)
     diff = {"id": [None, service.id], "organization_id": [None, organization_id], **diff}
     service.last_modified = utc_now()
     _record(session, context, "service", service.id, "create", diff)
@@ -528,6 +645,10 @@ def _validate_organization(edit: OrganizationEdit, *, creating: bool) -> dict[st
         elif len(name) > 300:
             errors["name"] = "The name must be 300 characters or fewer"
         values["name"] = name
+    if edit.alternate_name is not None:
+        values["alternate_name"] = _check(
+            errors, "alternate_name", edit.alternate_name, lambda v: clean_text(v, limit=300)
+        )
     if edit.description is not None:
         values["description"] = edit.description.strip()
     if edit.email is not None:
@@ -542,6 +663,7 @@ def _validate_organization(edit: OrganizationEdit, *, creating: bool) -> dict[st
 def _organization_snapshot(organization: Organization) -> dict[str, Any]:
     return {
         "name": organization.name,
+        "alternate_name": organization.alternate_name,
         "description": organization.description,
         "email": organization.email,
         "website": organization.website,
@@ -595,6 +717,7 @@ def _location_snapshot(location: Location) -> dict[str, Any]:
     address = _address_of(location)
     return {
         "name": location.name,
+        "description": location.description,
         "address_1": address.address_1 if address else None,
         "address_2": address.address_2 if address else None,
         "city": address.city if address else None,
@@ -605,68 +728,271 @@ def _location_snapshot(location: Location) -> dict[str, Any]:
     }
 
 
-def update_location(
-    session: Session, context: AuditContext, location_id: str, changes: LocationEdit
-) -> LocationResult:
-    """Edit a location's name and address. A new postcode found in the loaded postcode
-    directory also sets the location's point and LSOA; one not found there keeps the old
-    point and LSOA, and the result's `warning` asks the curator to check them."""
+def location_label(location: Location) -> str:
+    """How a location is named in lists and histories: its name, else its first address line."""
+    address = _address_of(location)
+    return location.name or (address.address_1 if address else "") or location.id
+
+
+def _validate_location(
+    edit: LocationEdit, *, creating: bool
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The edit's values to store, by field, and what is wrong, by field (not raised yet, so
+    that the postcode's check can join in)."""
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for name, limit in (("name", 300), ("description", 5000), ("address_2", 300)):
+        raw = getattr(edit, name)
+        if raw is not None:
+            values[name] = _check(errors, name, raw, lambda v, n=limit: clean_text(v, limit=n))
+    for name, limit, missing in (
+        ("address_1", 300, "Enter the first line of the address"),
+        ("city", 100, "Enter the town or city"),
+    ):
+        raw = getattr(edit, name)
+        if raw is None and creating:
+            raw = ""
+        if raw is not None:
+            values[name] = _check(errors, name, raw, lambda v, n=limit: clean_text(v, limit=n))
+            if values[name] is None:
+                errors.setdefault(name, missing)
+    if edit.postal_code is not None or creating:
+        if (edit.postal_code or "").strip():
+            values["postal_code"] = _check(errors, "postal_code", edit.postal_code, clean_postcode)
+        else:
+            errors["postal_code"] = "Enter the postcode, like LS1 4AP"
+    if edit.latitude is not None or edit.longitude is not None:
+        latitude = _check(errors, "latitude", edit.latitude or "", clean_latitude)
+        longitude = _check(errors, "longitude", edit.longitude or "", clean_longitude)
+        half = (latitude is None) != (longitude is None)
+        if half and "latitude" not in errors and "longitude" not in errors:
+            missing = "latitude" if latitude is None else "longitude"
+            errors[missing] = (
+                f"Enter the {missing} too, or leave both empty to take the map point from "
+                "the postcode"
+            )
+        values["latitude"], values["longitude"] = latitude, longitude
+    return values, errors
+
+
+def _place_by_postcode(
+    session: Session,
+    before: dict[str, Any],
+    values: dict[str, Any],
+    errors: dict[str, str],
+    *,
+    allow_unknown_postcode: bool,
+) -> str | None:
+    """Put the location in the LSOA of a new postcode, and at its point unless the curator
+    typed another point; a point left empty is taken from the postcode too.
+
+    A new postcode that the loaded postcode directory lacks raises PostcodeNotFound (with
+    the other `errors`) unless `allow_unknown_postcode`; allowed, the location keeps its
+    area (and its point, unless typed) and the warning returned says so."""
+    if "postal_code" in errors:
+        return None
+    postcode = values.get("postal_code") or before["postal_code"]
+    given = "latitude" in values
+    point = (values.pop("latitude", None), values.pop("longitude", None))
+    if point != (None, None):
+        values["latitude"], values["longitude"] = point
+    moved = point != (None, None) and point != (before["latitude"], before["longitude"])
+    new_postcode = postcode != before["postal_code"]
+    if not postcode or not (new_postcode or (given and point == (None, None))):
+        return None
+    try:
+        record = find_postcode(session, postcode)
+    except UnknownPostcode:
+        if not new_postcode:
+            return None  # the postcode was saved as unknown before: nothing to place it by
+        if not allow_unknown_postcode:
+            raise PostcodeNotFound(
+                {
+                    **errors,
+                    "postal_code": f"{postcode} is not in the loaded postcode directory, so "
+                    "the location cannot be placed in its area from it: check the postcode",
+                }
+            ) from None
+        return (
+            f"{postcode} is not in the loaded postcode directory, so the location's area "
+            "(LSOA) and map point could not be set from it: check them"
+        )
+    if record.lsoa21_code is not None:
+        values["lsoa21_code"] = record.lsoa21_code
+    if not moved and record.latitude is not None and record.longitude is not None:
+        values["latitude"], values["longitude"] = record.latitude, record.longitude
+    return None
+
+
+def _apply_location(location: Location, diff: dict[str, list[Any]]) -> None:
+    address = _address_of(location)
+    if address is None and any(
+        k in diff for k in ("address_1", "address_2", "city", "postal_code")
+    ):
+        address = Address(id=str(uuid.uuid4()), location_id=location.id)
+        location.addresses.append(address)
+    for name, (_before, after) in diff.items():
+        if name in ("address_1", "city", "postal_code"):
+            setattr(address, name, after or "")
+        elif name == "address_2":
+            setattr(address, name, after)
+        else:
+            setattr(location, name, after)
+
+
+def get_location(session: Session, location_id: str) -> Location:
     location = session.scalar(
         select(Location).where(Location.id == location_id).options(selectinload(Location.addresses))
     )
     if location is None:
         raise RecordNotFound(f"no location with id {location_id!r}")
-    errors: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    if changes.name is not None:
-        values["name"] = _check(errors, "name", changes.name, lambda v: clean_text(v, limit=300))
-    for name, limit in (("address_1", 300), ("address_2", 300), ("city", 100)):
-        raw = getattr(changes, name)
-        if raw is not None:
-            values[name] = _check(errors, name, raw, lambda v, n=limit: clean_text(v, limit=n))
-    if changes.address_1 is not None and not values.get("address_1") and "address_1" not in errors:
-        errors["address_1"] = "Enter the first line of the address"
-    if changes.postal_code is not None:
-        values["postal_code"] = _check(errors, "postal_code", changes.postal_code, clean_postcode)
+    return location
+
+
+def update_location(
+    session: Session,
+    context: AuditContext,
+    location_id: str,
+    changes: LocationEdit,
+    *,
+    allow_unknown_postcode: bool = True,
+) -> LocationResult:
+    """Edit a location's name, description, address and map point. A new postcode found in
+    the loaded postcode directory also sets the location's LSOA and (unless a point is typed)
+    its point; for one not found there, see `_place_by_postcode`."""
+    location = get_location(session, location_id)
+    values, errors = _validate_location(changes, creating=False)
+    before = _location_snapshot(location)
+    warning = _place_by_postcode(
+        session, before, values, errors, allow_unknown_postcode=allow_unknown_postcode
+    )
     if errors:
         raise CurationError(errors)
-    before = _location_snapshot(location)
-    warning = None
-    postcode = values.get("postal_code")
-    if postcode is not None and postcode != before["postal_code"]:
-        try:
-            record = find_postcode(session, postcode)
-        except UnknownPostcode:
-            warning = (
-                f"{postcode} is not in the loaded postcode directory, so the location's map "
-                "point and area were kept: check them"
-            )
-        else:
-            if record.latitude is not None and record.longitude is not None:
-                values["latitude"], values["longitude"] = record.latitude, record.longitude
-            if record.lsoa21_code is not None:
-                values["lsoa21_code"] = record.lsoa21_code
     diff = _diff(before, values)
     if diff:
-        address = _address_of(location)
-        if address is None and any(
-            k in diff for k in ("address_1", "address_2", "city", "postal_code")
-        ):
-            address = Address(id=str(uuid.uuid4()), location_id=location.id)
-            location.addresses.append(address)
-        for name, (_before, after) in diff.items():
-            if name in ("address_1", "city", "postal_code"):
-                setattr(address, name, after or "")
-            elif name == "address_2":
-                setattr(address, name, after)
-            else:
-                setattr(location, name, after)
+        _apply_location(location, diff)
         _record(session, context, "location", location.id, "update", diff)
         for link in session.scalars(
             select(ServiceAtLocation).where(ServiceAtLocation.location_id == location.id)
         ):
             link.service.last_modified = utc_now()
     return LocationResult(location, diff, warning)
+
+
+def create_location(
+    session: Session,
+    context: AuditContext,
+    service_id: str,
+    changes: LocationEdit,
+    *,
+    allow_unknown_postcode: bool = True,
+) -> LocationResult:
+    """Add a physical location, with its address, where a service is offered; placed by its
+    postcode as `update_location` does. The name, the address's first line, the town and
+    the postcode are needed."""
+    service = session.get(Service, service_id) if service_id else None
+    values, errors = _validate_location(changes, creating=True)
+    if service is None:
+        errors["service_id"] = "Choose the service offered at this location"
+    location = Location(id=str(uuid.uuid4()), location_type="physical", addresses=[])
+    before = _location_snapshot(location)
+    warning = _place_by_postcode(
+        session, before, values, errors, allow_unknown_postcode=allow_unknown_postcode
+    )
+    if errors or service is None:
+        raise CurationError(errors)
+    diff = _diff(before, values)
+    _apply_location(location, diff)
+    session.add(location)
+    session.flush()
+    _record(
+        session, context, "location", location.id, "create", {"id": [None, location.id], **diff}
+    )
+    _change_link(session, context, location, service, linked=True)
+    return LocationResult(location, diff, warning)
+
+
+def _service_to_link(session: Session, service_id: str) -> Service:
+    service = session.get(Service, service_id) if service_id else None
+    if service is None:
+        raise CurationError({"service_id": "Choose a service from the list"})
+    return service
+
+
+def link_service_to_location(
+    session: Session, context: AuditContext, location_id: str, service_id: str
+) -> bool:
+    """Offer the service at the location; False, and nothing written, if it already is."""
+    location = get_location(session, location_id)
+    return _change_link(
+        session, context, location, _service_to_link(session, service_id), linked=True
+    )
+
+
+def unlink_service_from_location(
+    session: Session, context: AuditContext, location_id: str, service_id: str
+) -> bool:
+    """Stop offering the service at the location, with the opening times kept for the
+    service there; False, and nothing written, if it was not offered there."""
+    location = get_location(session, location_id)
+    return _change_link(
+        session, context, location, _service_to_link(session, service_id), linked=False
+    )
+
+
+def _change_link(
+    session: Session, context: AuditContext, location: Location, service: Service, *, linked: bool
+) -> bool:
+    """Link or unlink; the location's history gets its services before and after, the
+    service's its locations (and opening times, if some went with the link)."""
+    links = list(
+        session.scalars(
+            select(ServiceAtLocation)
+            .where(ServiceAtLocation.location_id == location.id)
+            .order_by(ServiceAtLocation.id)
+        )
+    )
+    link = next((item for item in links if item.service_id == service.id), None)
+    if (link is not None) == linked:
+        return False
+    services = sorted(item.service.name for item in links)
+    locations = sorted(location_label(item.location) for item in service.service_at_locations)
+    times = opening_times_of(service)
+    label = location_label(location)
+    if link is None:
+        link = ServiceAtLocation(
+            id=str(uuid.uuid4()), service_id=service.id, location_id=location.id
+        )
+        service.service_at_locations.append(link)
+        services_after, locations_after = sorted([*services, service.name]), [*locations, label]
+    else:
+        for schedule in [s for s in service.schedules if s.service_at_location_id == link.id]:
+            service.schedules.remove(schedule)
+        session.flush()
+        session.execute(delete(Schedule).where(Schedule.service_at_location_id == link.id))
+        service.service_at_locations.remove(link)
+        services_after, locations_after = list(services), list(locations)
+        services_after.remove(service.name)
+        locations_after.remove(label)
+    service.last_modified = utc_now()
+    session.flush()
+    _record_change(
+        session, context, "location", location.id, {"services": [services, services_after]}
+    )
+    service_diff: dict[str, list[Any]] = {"locations": [locations, sorted(locations_after)]}
+    if opening_times_of(service) != times:
+        service_diff["opening_times"] = [times, opening_times_of(service)]
+    _record_change(session, context, "service", service.id, service_diff)
+    record_event(
+        session,
+        context,
+        f"directory.service_at_location.{'create' if linked else 'delete'}",
+        subject_type="directory_service_at_location",
+        subject_id=link.id,
+        detail={"service_id": service.id, "location_id": location.id},
+    )
+    session.flush()
+    return True
 
 
 def mark_reviewed(
@@ -685,15 +1011,7 @@ def mark_reviewed(
     }
     service.last_reviewed = day
     service.reviewed_by_user_id = context.user_id
-    session.add(
-        RecordChange(
-            entity_type="service",
-            entity_id=service.id,
-            user_id=context.user_id,
-            source=SOURCE,
-            change=json.dumps(diff, sort_keys=True, default=str),
-        )
-    )
+    _record_change(session, context, "service", service.id, diff)
     record_event(
         session,
         context,
@@ -715,6 +1033,145 @@ def history(session: Session, entity_type: str, entity_id: str) -> list[RecordCh
             .order_by(RecordChange.changed_at.desc(), RecordChange.id.desc())
         )
     )
+
+
+# The lists curators start from.
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationSummary:
+    organization: Organization
+    services: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationRecords:
+    """An organisation with its services and the locations where they are offered."""
+
+    organization: Organization
+    services: list[Service]
+    locations: list[Location]
+
+
+@dataclass(frozen=True, slots=True)
+class TermUse:
+    """A term of an imported taxonomy, its taxonomy's name and how many services use it."""
+
+    term: TaxonomyTerm
+    taxonomy_name: str
+    services: int
+
+
+def find_organizations(
+    session: Session, text: str = "", *, offset: int = 0, limit: int = 100
+) -> tuple[list[OrganizationSummary], int]:
+    """Organisations whose name (or other name) contains `text`, by name, with how many
+    services each runs; and how many match in all."""
+    query = select(Organization)
+    if text.strip():
+        query = query.where(
+            or_(
+                Organization.name.icontains(text.strip(), autoescape=True),
+                Organization.alternate_name.icontains(text.strip(), autoescape=True),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    counts = (
+        select(Service.organization_id, func.count().label("services"))
+        .group_by(Service.organization_id)
+        .subquery()
+    )
+    rows = session.execute(
+        query.add_columns(func.coalesce(counts.c.services, 0))
+        .outerjoin(counts, counts.c.organization_id == Organization.id)
+        .order_by(Organization.name, Organization.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [OrganizationSummary(organization, services) for organization, services in rows], total
+
+
+def organization_records(session: Session, organization_id: str) -> OrganizationRecords:
+    organization = session.get(Organization, organization_id)
+    if organization is None:
+        raise RecordNotFound(f"no organisation with id {organization_id!r}")
+    services = list(
+        session.scalars(
+            select(Service)
+            .where(Service.organization_id == organization.id)
+            .order_by(Service.name, Service.id)
+        )
+    )
+    locations = list(
+        session.scalars(
+            select(Location)
+            .where(
+                Location.id.in_(
+                    select(ServiceAtLocation.location_id)
+                    .join(Service, Service.id == ServiceAtLocation.service_id)
+                    .where(Service.organization_id == organization.id)
+                )
+            )
+            .options(selectinload(Location.addresses))
+            .order_by(Location.name, Location.id)
+        )
+    )
+    return OrganizationRecords(organization, services, locations)
+
+
+def services_at_location(session: Session, location_id: str) -> list[Service]:
+    return list(
+        session.scalars(
+            select(Service)
+            .join(ServiceAtLocation, ServiceAtLocation.service_id == Service.id)
+            .where(ServiceAtLocation.location_id == location_id)
+            .order_by(Service.name, Service.id)
+        )
+    )
+
+
+def imported_terms(
+    session: Session,
+    *,
+    unmapped_only: bool = False,
+    text: str = "",
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[list[TermUse], int]:
+    """Terms of every taxonomy but the built-in needs taxonomy, by taxonomy and name, with
+    how many services are tagged with each; and how many match in all."""
+    query = select(TaxonomyTerm).where(
+        or_(TaxonomyTerm.taxonomy_id.is_(None), TaxonomyTerm.taxonomy_id != NEEDS_TAXONOMY_ID)
+    )
+    if unmapped_only:
+        query = query.where(TaxonomyTerm.need_code.is_(None))
+    if text.strip():
+        query = query.where(
+            or_(
+                TaxonomyTerm.name.icontains(text.strip(), autoescape=True),
+                TaxonomyTerm.code.icontains(text.strip(), autoescape=True),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    uses = (
+        select(
+            Attribute.taxonomy_term_id,
+            func.count(Attribute.link_id.distinct()).label("services"),
+        )
+        .where(Attribute.link_entity == SERVICE_ENTITY)
+        .group_by(Attribute.taxonomy_term_id)
+        .subquery()
+    )
+    taxonomy_name = func.coalesce(Taxonomy.name, "")
+    rows = session.execute(
+        query.add_columns(taxonomy_name, func.coalesce(uses.c.services, 0))
+        .outerjoin(Taxonomy, Taxonomy.id == TaxonomyTerm.taxonomy_id)
+        .outerjoin(uses, uses.c.taxonomy_term_id == TaxonomyTerm.id)
+        .order_by(taxonomy_name, TaxonomyTerm.name, TaxonomyTerm.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [TermUse(term, name, services) for term, name, services in rows], total
 
 
 # The dashboard.
@@ -831,14 +1288,30 @@ __all__ = [
     "LocationResult",
     "OpeningTime",
     "OrganizationEdit",
+    "OrganizationRecords",
+    "OrganizationSummary",
+    "PhoneNumber",
+    "PostcodeNotFound",
     "RecordNotFound",
     "ServiceEdit",
+    "TermUse",
+    "create_location",
     "create_organization",
     "create_service",
     "curator_dashboard",
+    "find_organizations",
+    "get_location",
     "history",
+    "imported_terms",
+    "link_service_to_location",
+    "location_label",
     "mark_reviewed",
     "normalise_name",
+    "organization_records",
+    "phone_numbers_of",
+    "service_phones",
+    "services_at_location",
+    "unlink_service_from_location",
     "update_location",
     "update_organization",
     "update_service",

@@ -302,3 +302,15 @@ class RecordChange(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     source: Mapped[str] = mapped_column(String(40))  # "curator", "import", "demo"
     change: Mapped[str] = mapped_column(Text)  # JSON: {field: [before, after]}
+
+
+class DirectoryRevision(Base):
+    """One row whose token changes with every write to the tables search reads (set by
+    database triggers, so no write path can forget), so that a search index built from a
+    token's data knows when it is out of date. A fresh random token per write, never a
+    counter, so that a rolled-back write cannot make an old token come back."""
+
+    __tablename__ = "directory_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))

@@ -2,8 +2,10 @@
 validation of ORUK JSON against the packaged copies of the ORUK schemas.
 
 Out: `service_to_oruk` gives the body of `GET /services/{id}` (compiled `service.json`),
-`service_list_item` one item of `GET /services`, `service_at_location_to_oruk` one of
-`GET /service_at_locations/{id}`, `taxonomy_to_oruk` and `taxonomy_term_to_oruk` those of
+`service_list_item` one item of `GET /services` (`service_list.json`), `service_minimal` one
+of `GET /services?minimal=true`, `service_at_location_to_oruk` the body of
+`GET /service_at_locations/{id}`, `service_at_location_list_item` one item of its list
+(`service_at_location_list.json`), `taxonomy_to_oruk` and `taxonomy_term_to_oruk` those of
 the taxonomy endpoints. Fields with no value are left out (ORUK's fields are not nullable).
 Beyond the ORUK profile, a few HSDS 3.0 fields the tables hold are also written, so that a
 round trip through the JSON keeps them: `alternate_name` and `eligibility_description` of
@@ -329,8 +331,8 @@ def _phone(phone: Phone) -> JsonObject:
     )
 
 
-def location_to_oruk(location: Location) -> JsonObject:
-    session = object_session(location)
+def location_to_oruk(location: Location, *, nested: bool = True) -> JsonObject:
+    """A location; with `nested` False only its own fields, as lists give it."""
     values = _clean(
         {
             "id": location.id,
@@ -343,6 +345,8 @@ def location_to_oruk(location: Location) -> JsonObject:
             "external_identifier_type": location.external_identifier_type,
         }
     )
+    if not nested:
+        return values
     values["addresses"] = [
         _clean(
             {
@@ -375,7 +379,7 @@ def location_to_oruk(location: Location) -> JsonObject:
         )
         for item in _by_id(location.accessibility)
     ]
-    values["attributes"] = _attributes(session, "location", location.id)
+    values["attributes"] = _attributes(object_session(location), "location", location.id)
     return values
 
 
@@ -408,6 +412,12 @@ def service_list_item(service: Service) -> JsonObject:
     values = _service_fields(service)
     values["organization"] = organization_to_oruk(service.organization, nested=False)
     return values
+
+
+def service_minimal(service_id: str, last_modified: datetime) -> JsonObject:
+    """One item of `GET /services?minimal=true`: ORUK's minimal form is the service's id and
+    when it was last modified (the OpenAPI's "modified_date", the schema's `last_modified`)."""
+    return {"id": service_id, "last_modified": _datetime(last_modified)}
 
 
 def _service_nested(service: Service, *, with_locations: bool) -> JsonObject:
@@ -521,7 +531,8 @@ def service_to_oruk(service: Service) -> JsonObject:
 
 
 def service_at_location_to_oruk(row: ServiceAtLocation) -> JsonObject:
-    """The body of ORUK `GET /service_at_locations/{id}` (and an item of its list)."""
+    """The body of ORUK `GET /service_at_locations/{id}` (and an item of its list with
+    `full`): the location and the service with everything nested."""
     return _clean(
         {
             "id": row.id,
@@ -530,6 +541,21 @@ def service_at_location_to_oruk(row: ServiceAtLocation) -> JsonObject:
             "description": row.description,
             "location": location_to_oruk(row.location),
             "service": _service_nested(row.service, with_locations=False),
+        }
+    )
+
+
+def service_at_location_list_item(row: ServiceAtLocation) -> JsonObject:
+    """One item of `GET /service_at_locations`: its own fields, and the location's and the
+    service's (with its organization), without their child collections."""
+    return _clean(
+        {
+            "id": row.id,
+            "service_id": row.service_id,
+            "location_id": row.location_id,
+            "description": row.description,
+            "location": location_to_oruk(row.location, nested=False),
+            "service": service_list_item(row.service),
         }
     )
 

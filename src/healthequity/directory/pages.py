@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from healthequity import geography
 from healthequity.auth.dependencies import ALL_ROLES, allow_public, allow_signed_in
 from healthequity.auth.models import Role
 from healthequity.auth.schemas import Principal
-from healthequity.directory import search
+from healthequity.directory import origins, search
 from healthequity.needs import NEEDS, NEEDS_BY_CODE
 from healthequity.web.dependencies import get_session
 from healthequity.web.errors import error_response
@@ -23,14 +23,16 @@ from healthequity.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-NAVIGATION = [NavItem("Find services", "/directory", ALL_ROLES)]
+PROFESSIONAL_SEARCH = "/directory"
+PUBLIC_SEARCH = "/find-help"
+NAVIGATION = [NavItem("Find services", PROFESSIONAL_SEARCH, ALL_ROLES)]
 HOME_SECTIONS = [
     HomeSection(
         "Find services",
         "Search the directory of local services by the needs a person has, how far they can "
         "travel, their age and when they can go: see how to refer and when each record was "
         "last checked.",
-        "/directory",
+        PROFESSIONAL_SEARCH,
         frozenset({Role.CLINICIAN, Role.LINK_WORKER}),
     )
 ]
@@ -38,6 +40,7 @@ HOME_SECTIONS = [
 DISTANCES = (1, 3, 5, 10, 25)
 PUBLIC_DEFAULT_MILES = "5"
 FORM_FIELDS = ("need", "where", "within", "q", "age", "open_now", "accepting")
+MAX_BACK_LENGTH = 2000  # a search's address is far shorter
 
 
 @dataclass
@@ -56,6 +59,29 @@ class SearchForm:
 
     def error_for(self, name: str) -> str | None:
         return next((message for key, message in self.errors if key == name), None)
+
+    def query_string(self, *, where: str | None = None) -> str:
+        """The search as its form sends it, to run it again (from somewhere else if asked)."""
+        pairs = [("need", code) for code in self.needs]
+        pairs += [("where", self.where if where is None else where)]
+        pairs += [("within", self.within), ("q", self.q)]
+        if self.age:
+            pairs.append(("age", self.age))
+        if self.open_now:
+            pairs.append(("open_now", "yes"))
+        if self.accepting:
+            pairs.append(("accepting", "yes"))
+        return urlencode(pairs)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a search found: where it measured from and the services; or, when the words in
+    the "where" box fit several places, those places to choose from instead."""
+
+    place: origins.Place | None = None
+    results: list[search.SearchResult] = field(default_factory=list)
+    unclear: origins.PlaceNotClear | None = None
 
 
 def read_form(request: Request, *, default_within: str = "") -> SearchForm:
@@ -83,20 +109,19 @@ def read_form(request: Request, *, default_within: str = "") -> SearchForm:
 
 def run_search(
     session: Session, form: SearchForm, *, stale_after_days: int, include_inactive: bool = False
-) -> tuple[search.Origin | None, list[search.SearchResult]]:
+) -> Found:
     """Search as the form asks; problems go to `form.errors` and give no results."""
     if form.errors or not form.submitted:
-        return None, []
-    where = form.where
+        return Found()
     try:
-        origin = search.resolve_origin(
-            session,
-            lsoa=where if geography.is_lsoa21_code(where.upper().replace(" ", "")) else None,
-            postcode=None if geography.is_lsoa21_code(where.upper().replace(" ", "")) else where,
-        )
+        place = origins.resolve_place(session, form.where)
+    except origins.PlaceNotClear as unclear:
+        form.errors.append(("where", str(unclear)))
+        return Found(unclear=unclear)
     except search.OriginError as error:
         form.errors.append(("where", str(error)))
-        return None, []
+        return Found()
+    origin = place.origin if place else None
     within = float(form.within) if form.within and origin else None
     results = search.search_services(
         session,
@@ -110,32 +135,65 @@ def run_search(
         include_inactive=include_inactive,
         stale_after_days=stale_after_days,
     )
-    return origin, results
+    return Found(place, results)
 
 
-def _context(form: SearchForm, origin: search.Origin | None, results: list[Any]) -> dict[str, Any]:
+def _context(form: SearchForm, found: Found, search_path: str) -> dict[str, Any]:
+    def choices(places: tuple[origins.PlaceChoice, ...]) -> list[tuple[str, str]]:
+        """Each place as a link to the same search from it."""
+        return [
+            (choice.label, f"{search_path}?{form.query_string(where=choice.code)}")
+            for choice in places
+        ]
+
+    unclear = found.unclear
     return {
         "form": form,
         "errors": form.errors,
-        "origin": origin,
-        "results": results,
+        "origin": found.place.origin if found.place else None,
+        "other_places": choices(found.place.others) if found.place else [],
+        "place_choices": choices(unclear.choices) if unclear else [],
+        "unlisted_places": unclear.matches - len(unclear.choices) if unclear else 0,
+        "results": found.results,
+        # Appended to each service's address, for its "Back to results" link.
+        "service_query": "?" + urlencode({"back": f"{search_path}?{form.query_string()}"}),
         "needs": NEEDS,
         "needs_by_code": NEEDS_BY_CODE,
         "distances": DISTANCES,
     }
 
 
-@router.get("/directory", response_class=HTMLResponse)
+def back_to_results(back: str | None, search_path: str) -> str | None:
+    """The link back to the search a service page was opened from, given its `back`
+    parameter: `search_path` with the search form's own fields only, rebuilt here, so that
+    it can lead nowhere else (no open redirect). None if `back` is not such a search."""
+    if not back or len(back) > MAX_BACK_LENGTH:
+        return None
+    try:
+        address = urlsplit(back)
+    except ValueError:  # such as a malformed IPv6 host: not ours either
+        return None
+    if address.scheme or address.netloc or address.fragment or address.path != search_path:
+        return None
+    pairs = [
+        (name, value)
+        for name, value in parse_qsl(address.query, keep_blank_values=True)
+        if name in FORM_FIELDS
+    ]
+    return f"{search_path}?{urlencode(pairs)}" if pairs else None
+
+
+@router.get(PROFESSIONAL_SEARCH, response_class=HTMLResponse)
 def professional_search(
     request: Request,
     principal: Principal = allow_signed_in(),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     form = read_form(request)
-    origin, results = run_search(
+    found = run_search(
         session, form, stale_after_days=request.app.state.settings.directory_stale_days
     )
-    context = _context(form, origin, results)
+    context = _context(form, found, PROFESSIONAL_SEARCH)
     context["title"] = "Find services"
     return render(
         request, "directory/search.html", context, status_code=422 if form.errors else 200
@@ -152,7 +210,7 @@ def professional_service(
     return _service_page(request, session, service_id, public=False)
 
 
-@router.get("/find-help", response_class=HTMLResponse)
+@router.get(PUBLIC_SEARCH, response_class=HTMLResponse)
 def public_search(
     request: Request,
     principal: Principal | None = allow_public(),
@@ -161,13 +219,13 @@ def public_search(
     form = read_form(request, default_within=PUBLIC_DEFAULT_MILES)
     # The public form has no age, opening or referral filters.
     form.age, form.open_now, form.accepting = "", False, False
-    origin, results = run_search(
+    found = run_search(
         session,
         form,
         stale_after_days=request.app.state.settings.directory_stale_days,
         include_inactive=False,
     )
-    context = _context(form, origin, results)
+    context = _context(form, found, PUBLIC_SEARCH)
     context["title"] = "Find help near you"
     return render(
         request, "directory/public_search.html", context, status_code=422 if form.errors else 200
@@ -192,6 +250,8 @@ def _service_page(request: Request, session: Session, service_id: str, *, public
     stale_days = request.app.state.settings.directory_stale_days
     today = search.today_in_london()
     days = (today - service.last_reviewed).days if service.last_reviewed else None
+    search_path = PUBLIC_SEARCH if public else PROFESSIONAL_SEARCH
+    results_href = back_to_results(request.query_params.get("back"), search_path)
     return render(
         request,
         "directory/service.html",
@@ -199,7 +259,8 @@ def _service_page(request: Request, session: Session, service_id: str, *, public
             "title": service.name,
             "service": service,
             "public": public,
-            "back_href": "/find-help" if public else "/directory",
+            "back_href": results_href or search_path,
+            "back_text": "Back to results" if results_href else "Back to search",
             "needs": search.needs_of_service(session, service.id),
             "opening_times": search.opening_times_text(schedules),
             "schedules": schedules,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from healthequity.directory.origins import PlaceChoice
 from healthequity.directory.search import SearchResult
 
 
@@ -17,6 +18,8 @@ class OriginOut(BaseModel):
 
 class SearchResponse(BaseModel):
     origin: OriginOut | None
+    # Other places the `place` sent could mean, each with the code to send to mean it.
+    other_places: list[PlaceChoice]
     within_miles: float | None
     stale_after_days: int
     count: int

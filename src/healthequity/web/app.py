@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from healthequity import __version__
 from healthequity.audit import router as audit_router
@@ -22,8 +25,17 @@ from healthequity.directory import curator_pages as directory_curator_pages
 from healthequity.directory import oruk_router as directory_oruk_router
 from healthequity.directory import pages as directory_pages
 from healthequity.directory import router as directory_router
+from healthequity.directory import search_index
+from healthequity.fhir_api import router as fhir_router
+from healthequity.letters import pages as letters_pages
+from healthequity.letters import router as letters_router
+from healthequity.people import pages as people_pages
+from healthequity.people import router as people_router
 from healthequity.places import pages as places_pages
 from healthequity.places import router as places_router
+from healthequity.referrals import manage_pages as referrals_manage_pages
+from healthequity.referrals import pages as referrals_pages
+from healthequity.social_history import pages as social_history_pages
 from healthequity.store.database import Database
 from healthequity.store.migrations import check_schema_current
 from healthequity.web import assets as web_assets
@@ -55,6 +67,14 @@ CAPABILITY_MODULES = (
     directory_router,
     directory_oruk_router,
     directory_curator_pages,
+    people_pages,
+    people_router,
+    social_history_pages,
+    referrals_pages,
+    letters_pages,
+    letters_router,
+    fhir_router,
+    referrals_manage_pages,
 )
 
 # Front-end packages from the npm registry, installed by `make` into the assets folder.
@@ -69,8 +89,17 @@ VENDOR_ASSETS = {
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
-    """Build the app. The database must be migrated: the app refuses to start otherwise."""
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    *,
+    warm_up: bool = False,
+) -> FastAPI:
+    """Build the app. The database must be migrated: the app refuses to start otherwise.
+
+    With `warm_up`, the directory's search index is built in the background at start, so
+    that the first searches do not wait for it.
+    """
     settings = settings or load_settings()
     database = database or Database(settings.database_url)
 
@@ -78,6 +107,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         check_schema_current(database.engine)
         logger.info("healthequity started", extra={"version": __version__})
+        if warm_up:
+            threading.Thread(
+                target=search_index.warm, args=(database,), name="warm-up", daemon=True
+            ).start()
         yield
         database.dispose()
 
@@ -115,62 +148,86 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 "front-end assets missing: run `make assets`", extra={"folder": str(directory)}
             )
 
-    app.middleware("http")(_shell_middleware)
+    app.add_middleware(ShellMiddleware)
     return app
 
 
-async def _shell_middleware(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
+class ShellMiddleware:
     """Request id, CSRF cookie, security headers, one JSON log line per request, and a
-    styled 500 page for any unhandled error (the stack trace goes to the log only)."""
-    incoming = request.headers.get("x-request-id", "")
-    request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-    token = request_id_var.set(request_id)
-    request.state.request_id = request_id
-    csrf_cookie = request.cookies.get(CSRF_COOKIE)
-    request.state.csrf_token = csrf_cookie or new_csrf_token()
-    started = time.perf_counter()
-    try:
+    styled 500 page for any unhandled error (the stack trace goes to the log only).
+
+    Plain ASGI rather than `BaseHTTPMiddleware`, which would add a task and a stream to
+    every request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        incoming = request.headers.get("x-request-id", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        request.state.request_id = request_id
+        csrf_cookie = request.cookies.get(CSRF_COOKIE)
+        request.state.csrf_token = csrf_cookie or new_csrf_token()
+        https = scope.get("scheme") == "https"
+        path: str = scope["path"]
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                for header, value in SECURITY_HEADERS.items():
+                    headers.setdefault(header, value)
+                headers["X-Request-ID"] = request_id
+                if not path.startswith(("/static/", "/assets/")):
+                    # Pages may show personal data: never kept in a browser or proxy cache.
+                    headers.setdefault("Cache-Control", "no-store")
+                if https:
+                    headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+                if csrf_cookie is None:
+                    cookie = Response()
+                    set_csrf_cookie(cookie, request.state.csrf_token, secure=https)
+                    headers.append("set-cookie", cookie.headers["set-cookie"])
+            await send(message)
+
         try:
-            response = await call_next(request)
-        except Exception:
-            logger.exception("unhandled error", extra={"path": request.url.path})
-            response = error_response(
-                request,
-                500,
-                "Try again later. If the problem continues, give the support team this "
-                f"reference: {request_id}.",
+            try:
+                await self.app(scope, receive, send_with_headers)
+            except Exception:
+                logger.exception("unhandled error", extra={"path": path})
+                if response_started:
+                    raise
+                await error_response(
+                    request,
+                    500,
+                    "Try again later. If the problem continues, give the support team this "
+                    f"reference: {request_id}.",
+                )(scope, receive, send_with_headers)
+            logger.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": path,
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "client": request.client.host if request.client else None,
+                },
             )
-        for header, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(header, value)
-        response.headers["X-Request-ID"] = request_id
-        if not request.url.path.startswith(("/static/", "/assets/")):
-            # Pages may show personal data: never kept in a browser or proxy cache.
-            response.headers.setdefault("Cache-Control", "no-store")
-        if request.url.scheme == "https":
-            response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
-        if csrf_cookie is None:
-            set_csrf_cookie(
-                response, request.state.csrf_token, secure=request.url.scheme == "https"
-            )
-        logger.info(
-            "request",
-            extra={
-                "method": request.method,
-                "path": request.url.path,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                "client": request.client.host if request.client else None,
-            },
-        )
-        return response
-    finally:
-        request_id_var.reset(token)
+        finally:
+            request_id_var.reset(token)
 
 
 def create_app_from_environment() -> FastAPI:
     """Entry point for `uvicorn --factory healthequity.web.app:create_app_from_environment`."""
     settings = load_settings()
     configure_logging(settings.log_level)
-    return create_app(settings)
+    return create_app(settings, warm_up=True)

@@ -11,6 +11,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from healthequity.auth.exceptions import NotAuthenticated, PermissionDenied
+from healthequity.people.exceptions import StalePersonUpdate
+from healthequity.referrals.exceptions import ReferralInputError, ReferralNotFound
+from healthequity.store.exceptions import StaleRecord
 from healthequity.web.security import CsrfFailed
 from healthequity.web.templating import render
 
@@ -79,6 +82,20 @@ def _csrf_failed(request: Request, exc: Exception) -> Response:
     )
 
 
+def _stale(request: Request, exc: Exception) -> Response:
+    """Someone else changed the record since it was read: nothing was written (409)."""
+    return error_response(request, 409, str(exc), title="Someone else changed this record")
+
+
+def _bad_referral_input(request: Request, exc: Exception) -> Response:
+    """Fields a referral change cannot take: 400 for API clients, 422 for a form."""
+    return error_response(request, 400 if wants_json(request) else 422, str(exc))
+
+
+def _referral_not_found(request: Request, exc: Exception) -> Response:
+    return error_response(request, 404, str(exc))
+
+
 def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if wants_json(request):
@@ -103,3 +120,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PermissionDenied, _permission_denied)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    # Services' expected errors that a route left to these handlers.
+    app.add_exception_handler(StaleRecord, _stale)
+    app.add_exception_handler(StalePersonUpdate, _stale)
+    app.add_exception_handler(ReferralInputError, _bad_referral_input)
+    app.add_exception_handler(ReferralNotFound, _referral_not_found)

@@ -19,7 +19,17 @@ from healthequity.web.navigation import HomeSection, NavItem, visible_to
 from healthequity.web.security import CSRF_FIELD
 
 # Capabilities with pages; each keeps its templates in `<capability>/templates/<capability>/`.
-CAPABILITIES_WITH_PAGES = ("web", "auth", "audit", "places", "directory")
+CAPABILITIES_WITH_PAGES = (
+    "web",
+    "auth",
+    "audit",
+    "places",
+    "directory",
+    "people",
+    "letters",
+    "referrals",
+    "social_history",
+)
 
 
 def _environment() -> Environment:

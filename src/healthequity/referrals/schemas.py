@@ -1,0 +1,98 @@
+"""Shapes the referral services take and give: lists of referrals, their filters and sort
+orders, and the follow-up checks that are due."""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from healthequity.referrals.lifecycle import OPEN_STATUSES
+from healthequity.referrals.models import ReferralStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralSummary:
+    """One referral as a list shows it: whom for, to what service, where it stands."""
+
+    id: str
+    version: int
+    person_id: str
+    person_name: str
+    service_id: str
+    service_name: str
+    provider_organization_id: str
+    status: ReferralStatus
+    status_reason: str | None
+    need_codes: tuple[str, ...]
+    is_social_prescription: bool
+    follow_up_on: date
+    attendance_check_on: date | None
+    requester_user_id: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContactMethod(enum.StrEnum):
+    PHONE = "phone"
+    TEXT_MESSAGE = "text_message"
+    EMAIL = "email"
+    LETTER = "letter"
+    IN_PERSON = "in_person"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class CaseloadSort(enum.StrEnum):
+    FOLLOW_UP = "follow_up"  # soonest follow-up date first
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    UPDATED = "updated"  # most recently changed first
+    PERSON = "person"  # by family name, then given name
+    SERVICE = "service"  # by service name
+    STATUS = "status"  # in lifecycle order
+
+
+@dataclass(frozen=True, slots=True)
+class CaseloadFilters:
+    """Which referrals of a caseload to list. By default, the open ones."""
+
+    statuses: frozenset[ReferralStatus] = OPEN_STATUSES
+    need_code: str | None = None
+    service_id: str | None = None
+    person_id: str | None = None
+    overdue_only: bool = False
+    social_prescriptions_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralPage:
+    items: list[ReferralSummary]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+
+class DueCheckKind(enum.StrEnum):
+    FOLLOW_UP = "follow_up"  # the follow-up date has passed
+    STILL_ATTENDING = "still_attending"  # social prescription: ask "still attending?"
+
+
+@dataclass(frozen=True, slots=True)
+class DueCheck:
+    """A check the referrer owes: following up an open referral whose follow-up date has
+    passed, or asking a person on a social prescription whether they are still attending."""
+
+    kind: DueCheckKind
+    due_on: date
+    days_overdue: int
+    # Follow-ups: always. "Still attending?": past the six-week window.
+    late: bool
+    referral: ReferralSummary

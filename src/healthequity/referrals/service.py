@@ -1,0 +1,1025 @@
+"""Closed-loop referral: consent, referral, status changes, follow-up, provider inbox and
+outcome measures. Plain functions taking a Session, an AuditContext and typed arguments;
+every read and change of a person's referrals appends an audit event.
+
+Who may act on a referral: users of the organisation that made it, whoever may see the
+person's record (people.service.can_see_person), and (once it is sent) users of a provider
+organisation linked to the directory organisation that runs the service (a ProviderLink).
+Anyone else is told there is no such referral. Only those who may see the person's record
+may record their consent or refer them.
+
+Optimistic locking. A referral carries a `version`, SQLAlchemy's version_id_col: every
+UPDATE of the row is `... SET version = v + 1 WHERE id = :id AND version = v`. Changes to a
+referral take the version the caller saw (`expected_version`, from the page or API response
+they acted on) and
+1. compare it with the stored version first, refusing a mismatch with StaleReferral; and
+2. let the versioned UPDATE guard the moment between that read and the write: if another
+   writer committed in between, the UPDATE matches no row, SQLAlchemy raises StaleDataError
+   and we raise StaleReferral (naming the version now stored).
+Either way nothing is overwritten: the caller reads the referral again and decides anew.
+The row UPDATE is the first write of the change, so on SQLite (WAL) a second writer waits on
+the store's busy timeout for the first to commit and then finds the version moved on; on
+PostgreSQL the second UPDATE waits on the row lock and then matches no row.
+
+Follow-up dates default to 14 days after the referral; a service may have its own number of
+days in ServiceReferralSettings (keyed by the directory's service id), and a referrer may
+give another when referring or move it later. A social prescription also gets a "still
+attending?" check, due four weeks after the provider accepts it and late after six.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from healthequity.audit.schemas import AuditContext
+from healthequity.audit.service import record_event
+from healthequity.auth.schemas import Principal
+from healthequity.directory.curation import RecordNotFound, organization_records
+from healthequity.directory.models import ServiceStatus
+from healthequity.directory.search import get_service, today_in_london
+from healthequity.needs import UnknownNeed, need
+from healthequity.people.models import Person
+from healthequity.people.service import can_see_person
+from healthequity.referrals import lifecycle, outcomes
+from healthequity.referrals.exceptions import (
+    ConsentNotValid,
+    PersonNotFound,
+    ReferralInputError,
+    ReferralNotFound,
+    ServiceNotAcceptingReferrals,
+    ServiceNotFound,
+    StaleReferral,
+)
+from healthequity.referrals.models import (
+    Consent,
+    ConsentStatus,
+    FailureReason,
+    OutcomeMeasure,
+    ProviderLink,
+    Referral,
+    ReferralEvent,
+    ReferralEventKind,
+    ReferralNeed,
+    ReferralStatus,
+    ServiceReferralSettings,
+)
+from healthequity.referrals.outcomes import Instrument, OutcomeChange, Scored, Timing
+from healthequity.referrals.schemas import (
+    CaseloadFilters,
+    CaseloadSort,
+    ContactMethod,
+    DueCheck,
+    DueCheckKind,
+    ReferralPage,
+    ReferralSummary,
+)
+from healthequity.social_history.models import IdentifiedNeed
+from healthequity.store.database import utc_now
+
+DEFAULT_FOLLOW_UP_DAYS = 14
+MAX_FOLLOW_UP_DAYS = 365
+# "Still attending?" at four to six weeks after the provider accepts a social prescription.
+ATTENDANCE_CHECK_AFTER = timedelta(weeks=4)
+ATTENDANCE_CHECK_LATE_AFTER = timedelta(weeks=6) - ATTENDANCE_CHECK_AFTER
+TEXT_LIMIT = 4000
+DEFAULT_PAGE_SIZE = 25
+
+_E = TypeVar("_E", Instrument, Timing, ContactMethod)
+
+
+# Input
+
+
+def _text(value: str | None, field: str, errors: dict[str, str], *, required: str = "") -> str:
+    """`value` trimmed; `required` is the message when it must be given and is blank."""
+    cleaned = (value or "").strip()
+    if not cleaned and required:
+        errors[field] = required
+    elif len(cleaned) > TEXT_LIMIT:
+        errors[field] = f"at most {TEXT_LIMIT} characters, {len(cleaned)} given"
+    return cleaned
+
+
+def _choice(kind: type[_E], value: _E | str, field: str) -> _E:
+    try:
+        return kind(value)
+    except ValueError:
+        raise ReferralInputError(
+            {field: f"expected one of {', '.join(member.value for member in kind)}, got {value!r}"}
+        ) from None
+
+
+def _check_follow_up_days(days: int, field: str) -> None:
+    if not 1 <= days <= MAX_FOLLOW_UP_DAYS:
+        raise ReferralInputError(
+            {field: f"expected a whole number of days from 1 to {MAX_FOLLOW_UP_DAYS}, got {days}"}
+        )
+
+
+def _user_id(principal: Principal, field: str) -> int:
+    if principal.user_id is None:
+        raise ReferralInputError({field: "this must be done by a signed-in user, not an API token"})
+    return principal.user_id
+
+
+# Lookups and access
+
+
+def _person(session: Session, person_id: str, principal: Principal) -> Person:
+    """The person, if the principal may see their record (see people.service)."""
+    person = session.get(Person, person_id)
+    if person is None or not can_see_person(principal, person):
+        raise PersonNotFound(f"no person with id {person_id!r} among those you can see")
+    return person
+
+
+def _may_act_on(session: Session, actor: Principal, referral: Referral) -> bool:
+    if actor.organisation_id == referral.requester_organisation_id:
+        return True
+    person = session.get(Person, referral.person_id)
+    if person is not None and can_see_person(actor, person):
+        return True
+    if referral.status == ReferralStatus.DRAFT:
+        return False  # not sent: the provider has not been given it
+    link = session.get(ProviderLink, (actor.organisation_id, referral.provider_organization_id))
+    return link is not None
+
+
+def _referral_for(session: Session, referral_id: str, actor: Principal) -> Referral:
+    referral = session.get(Referral, referral_id)
+    if referral is None or not _may_act_on(session, actor, referral):
+        raise ReferralNotFound(f"no referral {referral_id!r} among those you can see")
+    return referral
+
+
+def _check_version(referral: Referral, expected_version: int) -> None:
+    if referral.version != expected_version:
+        raise StaleReferral(referral.id, expected_version, referral.version)
+
+
+def _committed_version(session: Session, referral_id: str) -> int:
+    """The version stored now, read on a connection of its own: the session's transaction
+    is unusable after the failed flush."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with engine.connect() as connection:
+        version = connection.scalar(select(Referral.version).where(Referral.id == referral_id))
+    assert version is not None  # referrals are never deleted
+    return version
+
+
+def _save_versioned(session: Session, referral: Referral, expected_version: int) -> None:
+    """Flush a change to the referral row; StaleReferral if another writer got there first."""
+    referral_id = referral.id
+    referral.updated_at = utc_now()
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleReferral(
+            referral_id, expected_version, _committed_version(session, referral_id)
+        ) from None
+
+
+def _with_note(detail: str, note: str) -> str:
+    return f"{detail}. {note}" if note else detail
+
+
+def _add_event(
+    session: Session,
+    referral: Referral,
+    kind: ReferralEventKind,
+    actor: Principal,
+    detail: str | None,
+    *,
+    from_status: ReferralStatus | None = None,
+    to_status: ReferralStatus | None = None,
+) -> ReferralEvent:
+    event = ReferralEvent(
+        referral_id=referral.id,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        detail=detail or None,
+        user_id=actor.user_id,
+        api_token_id=actor.api_token_id,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _audit(
+    session: Session,
+    context: AuditContext,
+    action: str,
+    referral: Referral,
+    **detail: Any,
+) -> None:
+    record_event(
+        session,
+        context,
+        action,
+        subject_type="referral",
+        subject_id=referral.id,
+        detail={"person_id": referral.person_id, "version": referral.version, **detail},
+    )
+
+
+# Consent
+
+
+def record_consent(
+    session: Session,
+    context: AuditContext,
+    *,
+    person_id: str,
+    service_id: str,
+    shared_information: str,
+    purpose: str,
+    expires_on: date,
+    recorded_by: Principal,
+    today: date | None = None,
+) -> Consent:
+    """Record the person's consent to share `shared_information` for `purpose`, up to and
+    including `expires_on`, with the organisation that runs the directory service
+    `service_id`."""
+    today = today or today_in_london()
+    errors: dict[str, str] = {}
+    shared = _text(
+        shared_information,
+        "shared_information",
+        errors,
+        required="say what information the person agrees to share",
+    )
+    why = _text(purpose, "purpose", errors, required="say what the information is shared for")
+    if expires_on < today:
+        errors["expires_on"] = f"expected today ({today.isoformat()}) or a later date"
+    if errors:
+        raise ReferralInputError(errors)
+    recorder = _user_id(recorded_by, "recorded_by")
+    _person(session, person_id, recorded_by)
+    service = get_service(session, service_id, include_inactive=True)
+    if service is None:
+        raise ServiceNotFound(f"no service with id {service_id!r} in the directory")
+    consent = Consent(
+        id=str(uuid.uuid4()),
+        person_id=person_id,
+        status=ConsentStatus.ACTIVE,
+        shared_information=shared,
+        recipient_organization_id=service.organization_id,
+        recipient_name=service.organization.name,
+        purpose=why,
+        expires_on=expires_on,
+        recorded_by_user_id=recorder,
+    )
+    session.add(consent)
+    session.flush()
+    record_event(
+        session,
+        context,
+        "referral.consent.record",
+        subject_type="consent",
+        subject_id=consent.id,
+        detail={
+            "person_id": person_id,
+            "recipient_organization_id": consent.recipient_organization_id,
+            "expires_on": expires_on,
+        },
+    )
+    return consent
+
+
+def withdraw_consent(
+    session: Session, context: AuditContext, consent_id: str, *, actor: Principal
+) -> Consent:
+    """The person withdraws a consent: no new referral may rely on it."""
+    consent = session.get(Consent, consent_id)
+    person = None if consent is None else session.get(Person, consent.person_id)
+    if (
+        consent is None
+        or person is None
+        or not (can_see_person(actor, person) or consent.recorded_by_user_id == actor.user_id)
+    ):
+        raise ConsentNotValid(f"no consent {consent_id!r} among those you can see")
+    consent.status = ConsentStatus.WITHDRAWN
+    session.flush()
+    record_event(
+        session,
+        context,
+        "referral.consent.withdraw",
+        subject_type="consent",
+        subject_id=consent.id,
+        detail={"person_id": consent.person_id},
+    )
+    return consent
+
+
+def _valid_consent(
+    session: Session, consent_id: str, person_id: str, organization_id: str, today: date
+) -> Consent:
+    consent = session.get(Consent, consent_id)
+    if consent is None or consent.person_id != person_id:
+        raise ConsentNotValid(
+            f"no consent {consent_id!r} from this person: record their consent first"
+        )
+    if consent.status != ConsentStatus.ACTIVE:
+        raise ConsentNotValid(
+            f"the person withdrew consent {consent_id}: record a new consent before referring"
+        )
+    if consent.expires_on < today:
+        raise ConsentNotValid(
+            f"consent {consent_id} was valid until {consent.expires_on.isoformat()}: "
+            "record a new consent before referring"
+        )
+    if consent.recipient_organization_id != organization_id:
+        raise ConsentNotValid(
+            f"consent {consent_id} is to share with {consent.recipient_name}, not with the "
+            "organisation that runs this service: record consent to share with them"
+        )
+    return consent
+
+
+# Follow-up settings
+
+
+def follow_up_days_for(session: Session, service_id: str) -> int:
+    """Days from referral to follow-up for this service: its own setting or the default."""
+    settings = session.get(ServiceReferralSettings, service_id)
+    return DEFAULT_FOLLOW_UP_DAYS if settings is None else settings.follow_up_days
+
+
+def set_follow_up_days(
+    session: Session, context: AuditContext, service_id: str, days: int, *, actor: Principal
+) -> ServiceReferralSettings:
+    """Follow referrals to this service up after `days` days instead of the default."""
+    _check_follow_up_days(days, "follow_up_days")
+    if get_service(session, service_id, include_inactive=True) is None:
+        raise ServiceNotFound(f"no service with id {service_id!r} in the directory")
+    settings = session.get(ServiceReferralSettings, service_id)
+    before = None if settings is None else settings.follow_up_days
+    if settings is None:
+        settings = ServiceReferralSettings(service_id=service_id)
+        session.add(settings)
+    settings.follow_up_days = days
+    settings.updated_at = utc_now()
+    settings.updated_by_user_id = actor.user_id
+    session.flush()
+    record_event(
+        session,
+        context,
+        "referral.service_settings.update",
+        subject_type="directory_service",
+        subject_id=service_id,
+        detail={"follow_up_days": [before, days]},
+    )
+    return settings
+
+
+# Referring
+
+
+def refer_person(
+    session: Session,
+    context: AuditContext,
+    person_id: str,
+    service_id: str,
+    identified_need_ids: Sequence[str],
+    consent_id: str,
+    requester: Principal,
+    shared_note: str | None,
+    follow_up_days: int | None = None,
+    *,
+    is_social_prescription: bool = False,
+    draft: bool = False,
+    today: date | None = None,
+) -> Referral:
+    """Refer the person to a directory service for some of their identified needs, sharing
+    `shared_note` as their consent allows. The referral is sent (requested) unless `draft`.
+
+    The service must be active and accepting referrals; the consent must be the person's,
+    active, unexpired, and to share with the organisation that runs the service. A person may
+    have several referrals, and a need several referrals."""
+    today = today or today_in_london()
+    errors: dict[str, str] = {}
+    note = _text(shared_note, "shared_note", errors)
+    need_ids = list(dict.fromkeys(identified_need_ids))
+    if not need_ids:
+        errors["identified_need_ids"] = "choose at least one of the person's needs to refer for"
+    if errors:
+        raise ReferralInputError(errors)
+    user_id = _user_id(requester, "requester")
+    _person(session, person_id, requester)
+    service = get_service(session, service_id, include_inactive=True)
+    if service is None:
+        raise ServiceNotFound(f"no service with id {service_id!r} in the directory")
+    if service.status != ServiceStatus.ACTIVE:
+        raise ServiceNotAcceptingReferrals(service.id, service.name, f"it is {service.status}")
+    if not service.accepting_referrals:
+        raise ServiceNotAcceptingReferrals(
+            service.id, service.name, service.accepting_referrals_note or "it says so"
+        )
+    _valid_consent(session, consent_id, person_id, service.organization_id, today)
+    needs = {
+        found.id: found
+        for found in session.scalars(select(IdentifiedNeed).where(IdentifiedNeed.id.in_(need_ids)))
+    }
+    strangers = [need_id for need_id in need_ids if need_id not in needs]
+    strangers += [found.id for found in needs.values() if found.person_id != person_id]
+    if strangers:
+        raise ReferralInputError(
+            {"identified_need_ids": "not needs of this person: " + ", ".join(sorted(strangers))}
+        )
+    days = follow_up_days if follow_up_days is not None else follow_up_days_for(session, service_id)
+    _check_follow_up_days(days, "follow_up_days")
+    status = ReferralStatus.DRAFT if draft else ReferralStatus.REQUESTED
+    referral = Referral(
+        id=str(uuid.uuid4()),
+        person_id=person_id,
+        service_id=service.id,
+        service_name=service.name,
+        provider_organization_id=service.organization_id,
+        consent_id=consent_id,
+        status=status,
+        shared_note=note or None,
+        is_social_prescription=is_social_prescription,
+        requester_user_id=user_id,
+        requester_organisation_id=requester.organisation_id,
+        follow_up_on=today + timedelta(days=days),
+        needs=[
+            ReferralNeed(identified_need_id=need_id, need_code=needs[need_id].need_code)
+            for need_id in need_ids
+        ],
+    )
+    session.add(referral)
+    session.flush()
+    _add_event(session, referral, ReferralEventKind.STATUS, requester, None, to_status=status)
+    _audit(
+        session,
+        context,
+        "referral.create",
+        referral,
+        service_id=service.id,
+        status=status,
+        identified_need_ids=need_ids,
+    )
+    return referral
+
+
+# The lifecycle
+
+
+def _status_reason(reason: str, failure_reason: FailureReason | None) -> str | None:
+    if failure_reason is not None:
+        label = lifecycle.FAILURE_REASON_LABELS[failure_reason]
+        return f"{label}: {reason}" if reason else label
+    return reason or None
+
+
+def change_status(
+    session: Session,
+    context: AuditContext,
+    referral_id: str,
+    to_status: ReferralStatus,
+    expected_version: int,
+    reason: str | None = None,
+    outcome: str | None = None,
+    failure_reason: FailureReason | None = None,
+    *,
+    actor: Principal,
+    today: date | None = None,
+) -> Referral:
+    """Move the referral to `to_status` if the lifecycle allows it from where it is, with
+    what that move needs (see lifecycle.py). `expected_version` is the version the actor saw;
+    if the referral changed since, StaleReferral, and nothing changes."""
+    referral = _referral_for(session, referral_id, actor)
+    _check_version(referral, expected_version)
+    current = referral.status
+    lifecycle.check_transition(
+        current, to_status, reason=reason, outcome=outcome, failure_reason=failure_reason
+    )
+    errors: dict[str, str] = {}
+    reason_text = _text(reason, "reason", errors)
+    outcome_text = _text(outcome, "outcome", errors)
+    if errors:
+        raise ReferralInputError(errors)
+    referral.status = to_status
+    referral.status_reason = _status_reason(reason_text, failure_reason)
+    if to_status == ReferralStatus.COMPLETED:
+        referral.outcome = outcome_text
+    if to_status == ReferralStatus.FAILED:
+        referral.failure_reason = failure_reason
+    if to_status == ReferralStatus.ACCEPTED and referral.is_social_prescription:
+        referral.attendance_check_on = (today or today_in_london()) + ATTENDANCE_CHECK_AFTER
+    elif lifecycle.is_terminal(to_status):
+        referral.attendance_check_on = None
+    _save_versioned(session, referral, expected_version)
+    _add_event(
+        session,
+        referral,
+        ReferralEventKind.STATUS,
+        actor,
+        outcome_text or referral.status_reason,
+        from_status=current,
+        to_status=to_status,
+    )
+    _audit(session, context, "referral.status", referral, status=[current, to_status])
+    return referral
+
+
+# Follow-up
+
+
+def record_contact_attempt(
+    session: Session,
+    context: AuditContext,
+    referral_id: str,
+    *,
+    method: ContactMethod | str,
+    reached: bool,
+    note: str | None = None,
+    actor: Principal,
+) -> ReferralEvent:
+    """Someone tried to contact the person about this referral, and did or did not reach
+    them. Changes nothing on the referral itself, so it needs no version."""
+    contact = _choice(ContactMethod, method, "method")
+    errors: dict[str, str] = {}
+    text = _text(note, "note", errors)
+    if errors:
+        raise ReferralInputError(errors)
+    referral = _referral_for(session, referral_id, actor)
+    detail = f"{contact.label}: {'reached' if reached else 'not reached'}"
+    event = _add_event(
+        session,
+        referral,
+        ReferralEventKind.CONTACT_ATTEMPT,
+        actor,
+        _with_note(detail, text),
+    )
+    _audit(session, context, "referral.contact_attempt", referral, method=contact, reached=reached)
+    return event
+
+
+def add_note(
+    session: Session, context: AuditContext, referral_id: str, text: str, *, actor: Principal
+) -> ReferralEvent:
+    """A note on the referral's history, seen by both sides."""
+    errors: dict[str, str] = {}
+    note = _text(text, "text", errors, required="write the note")
+    if errors:
+        raise ReferralInputError(errors)
+    referral = _referral_for(session, referral_id, actor)
+    event = _add_event(session, referral, ReferralEventKind.NOTE, actor, note)
+    _audit(session, context, "referral.note", referral)
+    return event
+
+
+def _open_referral_for(
+    session: Session, referral_id: str, expected_version: int, actor: Principal, field: str
+) -> Referral:
+    referral = _referral_for(session, referral_id, actor)
+    _check_version(referral, expected_version)
+    if lifecycle.is_terminal(referral.status):
+        raise ReferralInputError(
+            {field: f"the referral is {referral.status}: there is nothing left to follow up"}
+        )
+    return referral
+
+
+def reschedule_follow_up(
+    session: Session,
+    context: AuditContext,
+    referral_id: str,
+    expected_version: int,
+    follow_up_on: date,
+    *,
+    note: str | None = None,
+    actor: Principal,
+    today: date | None = None,
+) -> Referral:
+    """Follow the referral up on another date (today or later)."""
+    today = today or today_in_london()
+    errors: dict[str, str] = {}
+    text = _text(note, "note", errors)
+    if follow_up_on < today:
+        errors["follow_up_on"] = f"expected today ({today.isoformat()}) or later"
+    if errors:
+        raise ReferralInputError(errors)
+    referral = _open_referral_for(session, referral_id, expected_version, actor, "follow_up_on")
+    before = referral.follow_up_on
+    referral.follow_up_on = follow_up_on
+    _save_versioned(session, referral, expected_version)
+    detail = f"Follow-up moved from {before.isoformat()} to {follow_up_on.isoformat()}"
+    _add_event(
+        session,
+        referral,
+        ReferralEventKind.FOLLOW_UP,
+        actor,
+        _with_note(detail, text),
+    )
+    _audit(session, context, "referral.follow_up", referral, follow_up_on=[before, follow_up_on])
+    return referral
+
+
+def record_attendance_check(
+    session: Session,
+    context: AuditContext,
+    referral_id: str,
+    expected_version: int,
+    still_attending: bool,
+    *,
+    note: str | None = None,
+    actor: Principal,
+) -> Referral:
+    """The answer to a social prescription's "still attending?" check, which is then done."""
+    errors: dict[str, str] = {}
+    text = _text(note, "note", errors)
+    if errors:
+        raise ReferralInputError(errors)
+    referral = _open_referral_for(session, referral_id, expected_version, actor, "still_attending")
+    if referral.attendance_check_on is None:
+        raise ReferralInputError(
+            {"still_attending": "no 'still attending?' check is due on this referral"}
+        )
+    referral.attendance_check_on = None
+    _save_versioned(session, referral, expected_version)
+    detail = f"Still attending: {'yes' if still_attending else 'no'}"
+    _add_event(
+        session,
+        referral,
+        ReferralEventKind.FOLLOW_UP,
+        actor,
+        _with_note(detail, text),
+    )
+    _audit(session, context, "referral.attendance_check", referral, still_attending=still_attending)
+    return referral
+
+
+# Reading
+
+
+def get_referral(
+    session: Session, context: AuditContext, referral_id: str, *, actor: Principal
+) -> Referral:
+    """The referral with its needs and its history (oldest first)."""
+    referral = _referral_for(session, referral_id, actor)
+    session.refresh(referral, ["needs", "events"])
+    _audit(session, context, "referral.read", referral)
+    return referral
+
+
+_STATUS_ORDER = case(
+    {status: position for position, status in enumerate(ReferralStatus)}, value=Referral.status
+)
+_SORTS: Mapping[CaseloadSort, tuple[ColumnElement[Any], ...]] = {
+    CaseloadSort.FOLLOW_UP: (Referral.follow_up_on.asc(), Referral.created_at.asc()),
+    CaseloadSort.NEWEST: (Referral.created_at.desc(),),
+    CaseloadSort.OLDEST: (Referral.created_at.asc(),),
+    CaseloadSort.UPDATED: (Referral.updated_at.desc(),),
+    CaseloadSort.PERSON: (Person.family_name.asc(), Person.given_name.asc()),
+    CaseloadSort.SERVICE: (Referral.service_name.asc(), Referral.follow_up_on.asc()),
+    CaseloadSort.STATUS: (_STATUS_ORDER.asc(), Referral.follow_up_on.asc()),
+}
+
+
+def _summaries(
+    session: Session,
+    conditions: Iterable[ColumnElement[bool]],
+    order: Iterable[ColumnElement[Any]],
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[ReferralSummary]:
+    rows = session.execute(
+        select(Referral, Person.given_name, Person.family_name)
+        .join(Person, Person.id == Referral.person_id)
+        .where(*conditions)
+        .order_by(*order, Referral.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    need_codes: dict[str, list[str]] = {}
+    if rows:
+        for referral_id, code in session.execute(
+            select(ReferralNeed.referral_id, ReferralNeed.need_code)
+            .where(ReferralNeed.referral_id.in_([row[0].id for row in rows]))
+            .order_by(ReferralNeed.need_code)
+        ):
+            need_codes.setdefault(referral_id, []).append(code)
+    return [
+        ReferralSummary(
+            id=referral.id,
+            version=referral.version,
+            person_id=referral.person_id,
+            person_name=f"{given} {family}",
+            service_id=referral.service_id,
+            service_name=referral.service_name,
+            provider_organization_id=referral.provider_organization_id,
+            status=referral.status,
+            status_reason=referral.status_reason,
+            need_codes=tuple(need_codes.get(referral.id, ())),
+            is_social_prescription=referral.is_social_prescription,
+            follow_up_on=referral.follow_up_on,
+            attendance_check_on=referral.attendance_check_on,
+            requester_user_id=referral.requester_user_id,
+            created_at=referral.created_at,
+            updated_at=referral.updated_at,
+        )
+        for referral, given, family in rows
+    ]
+
+
+def _page(
+    session: Session,
+    conditions: list[ColumnElement[bool]],
+    order: Iterable[ColumnElement[Any]],
+    page: int,
+    page_size: int,
+) -> ReferralPage:
+    if page < 1:
+        raise ReferralInputError({"page": f"expected a page number from 1, got {page}"})
+    total = (
+        session.scalar(
+            select(func.count())
+            .select_from(Referral)
+            .join(Person, Person.id == Referral.person_id)
+            .where(*conditions)
+        )
+        or 0
+    )
+    items = _summaries(session, conditions, order, offset=(page - 1) * page_size, limit=page_size)
+    return ReferralPage(items, total, page, page_size)
+
+
+def caseload(
+    session: Session,
+    context: AuditContext,
+    user_id: int,
+    filters: CaseloadFilters = CaseloadFilters(),  # frozen, so safe to share
+    sort: CaseloadSort = CaseloadSort.FOLLOW_UP,
+    page: int = 1,
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    today: date | None = None,
+) -> ReferralPage:
+    """One page of the referrals `user_id` made, filtered and sorted."""
+    today = today or today_in_london()
+    conditions: list[ColumnElement[bool]] = [
+        Referral.requester_user_id == user_id,
+        Referral.status.in_(filters.statuses),
+    ]
+    if filters.need_code is not None:
+        try:
+            need(filters.need_code)
+        except UnknownNeed as unknown:
+            raise ReferralInputError({"need_code": str(unknown)}) from None
+        conditions.append(
+            Referral.id.in_(
+                select(ReferralNeed.referral_id).where(ReferralNeed.need_code == filters.need_code)
+            )
+        )
+    if filters.service_id is not None:
+        conditions.append(Referral.service_id == filters.service_id)
+    if filters.person_id is not None:
+        conditions.append(Referral.person_id == filters.person_id)
+    if filters.overdue_only:
+        conditions += [
+            Referral.status.in_(lifecycle.OPEN_STATUSES),
+            Referral.follow_up_on < today,
+        ]
+    if filters.social_prescriptions_only:
+        conditions.append(Referral.is_social_prescription.is_(True))
+    result = _page(session, conditions, _SORTS[sort], page, page_size)
+    record_event(
+        session,
+        context,
+        "referral.caseload.read",
+        subject_type="user",
+        subject_id=user_id,
+        detail={"page": page, "referral_ids": [item.id for item in result.items]},
+    )
+    return result
+
+
+def caseload_services(session: Session, user_id: int) -> list[tuple[str, str]]:
+    """The services `user_id` has referred to, as (service id, name) by name: the choices of
+    the caseload's service filter."""
+    rows = session.execute(
+        select(Referral.service_id, Referral.service_name)
+        .where(Referral.requester_user_id == user_id)
+        .distinct()
+        .order_by(Referral.service_name, Referral.service_id)
+    )
+    return [(service_id, name) for service_id, name in rows]
+
+
+def overdue(
+    session: Session,
+    context: AuditContext,
+    *,
+    user_id: int | None = None,
+    organisation_id: int | None = None,
+    today: date | None = None,
+    limit: int = 200,
+) -> list[DueCheck]:
+    """The checks due on the referrals a user (or an organisation) made, oldest first:
+    open referrals past their follow-up date, and "still attending?" checks of social
+    prescriptions (due from four weeks after acceptance, late after six)."""
+    if (user_id is None) == (organisation_id is None):
+        raise ReferralInputError({"user_id": "give either a user or an organisation, not both"})
+    today = today or today_in_london()
+    owner = (
+        Referral.requester_user_id == user_id
+        if user_id is not None
+        else Referral.requester_organisation_id == organisation_id
+    )
+    checks = [
+        DueCheck(
+            DueCheckKind.FOLLOW_UP, item.follow_up_on, (today - item.follow_up_on).days, True, item
+        )
+        for item in _summaries(
+            session,
+            [owner, Referral.status.in_(lifecycle.OPEN_STATUSES), Referral.follow_up_on < today],
+            [Referral.follow_up_on.asc()],
+            limit=limit,
+        )
+    ]
+    for item in _summaries(
+        session,
+        [
+            owner,
+            Referral.status.in_(lifecycle.OPEN_STATUSES),
+            Referral.attendance_check_on <= today,
+        ],
+        [Referral.attendance_check_on.asc()],
+        limit=limit,
+    ):
+        due_on = item.attendance_check_on
+        assert due_on is not None  # the query asked for it
+        checks.append(
+            DueCheck(
+                DueCheckKind.STILL_ATTENDING,
+                due_on,
+                (today - due_on).days,
+                today > due_on + ATTENDANCE_CHECK_LATE_AFTER,
+                item,
+            )
+        )
+    checks.sort(key=lambda check: (check.due_on, check.referral.id, check.kind))
+    checks = checks[:limit]
+    record_event(
+        session,
+        context,
+        "referral.overdue.read",
+        subject_type="user" if user_id is not None else "organisation",
+        subject_id=user_id if user_id is not None else organisation_id,
+        detail={"referral_ids": sorted({check.referral.id for check in checks})},
+    )
+    return checks
+
+
+def provider_inbox(
+    session: Session,
+    context: AuditContext,
+    organisation_id: int,
+    statuses: Iterable[ReferralStatus] | None = None,
+    page: int = 1,
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> ReferralPage:
+    """Referrals sent to the services of the directory organisations this (provider)
+    organisation is linked to, oldest first; by default the open ones. Drafts never show."""
+    wanted = (lifecycle.SENT_OPEN_STATUSES if statuses is None else frozenset(statuses)) - {
+        ReferralStatus.DRAFT
+    }
+    linked = select(ProviderLink.directory_organization_id).where(
+        ProviderLink.organisation_id == organisation_id
+    )
+    conditions: list[ColumnElement[bool]] = [
+        Referral.provider_organization_id.in_(linked),
+        Referral.status.in_(wanted),
+    ]
+    result = _page(session, conditions, [Referral.created_at.asc()], page, page_size)
+    record_event(
+        session,
+        context,
+        "referral.inbox.read",
+        subject_type="organisation",
+        subject_id=organisation_id,
+        detail={"page": page, "referral_ids": [item.id for item in result.items]},
+    )
+    return result
+
+
+def link_provider(
+    session: Session, context: AuditContext, organisation_id: int, directory_organization_id: str
+) -> ProviderLink:
+    """Let users of `organisation_id` see and work referrals to the services of the
+    directory organisation `directory_organization_id`."""
+    try:
+        organization_records(session, directory_organization_id)
+    except RecordNotFound:
+        raise ReferralInputError(
+            {
+                "directory_organization_id": f"no organisation {directory_organization_id!r} "
+                "in the directory"
+            }
+        ) from None
+    link = session.get(ProviderLink, (organisation_id, directory_organization_id))
+    if link is None:
+        link = ProviderLink(
+            organisation_id=organisation_id, directory_organization_id=directory_organization_id
+        )
+        session.add(link)
+        session.flush()
+        record_event(
+            session,
+            context,
+            "referral.provider_link.create",
+            subject_type="organisation",
+            subject_id=organisation_id,
+            detail={"directory_organization_id": directory_organization_id},
+        )
+    return link
+
+
+# Outcome measures
+
+
+def record_outcome_measure(
+    session: Session,
+    context: AuditContext,
+    referral_id: str,
+    instrument: Instrument | str,
+    timing: Timing | str,
+    item_scores: Mapping[str, object],
+    *,
+    actor: Principal,
+) -> OutcomeMeasure:
+    """Record an ONS4 or SWEMWBS score before or after the referral. A later score for the
+    same instrument and timing supersedes an earlier one (a correction)."""
+    measured = _choice(Instrument, instrument, "instrument")
+    when = _choice(Timing, timing, "timing")
+    scored = outcomes.score(measured, item_scores)
+    referral = _referral_for(session, referral_id, actor)
+    measure = OutcomeMeasure(
+        referral_id=referral.id,
+        instrument=measured.value,
+        timing=when.value,
+        item_scores=scored.item_scores,
+        total=scored.total,
+        recorded_by_user_id=actor.user_id,
+    )
+    session.add(measure)
+    session.flush()
+    _audit(
+        session,
+        context,
+        "referral.outcome_measure.record",
+        referral,
+        instrument=measured,
+        timing=when,
+    )
+    return measure
+
+
+def _scored(measure: OutcomeMeasure) -> Scored:
+    total = None if measure.total is None else round(measure.total)
+    return Scored({key: int(value) for key, value in measure.item_scores.items()}, total)
+
+
+def outcome_changes(
+    session: Session, context: AuditContext, referral_id: str, *, actor: Principal
+) -> list[OutcomeChange]:
+    """For each instrument recorded on the referral, the latest scores before and after and
+    how they changed."""
+    referral = _referral_for(session, referral_id, actor)
+    latest: dict[tuple[str, str], OutcomeMeasure] = {}
+    for measure in session.scalars(
+        select(OutcomeMeasure)
+        .where(OutcomeMeasure.referral_id == referral.id)
+        .order_by(OutcomeMeasure.recorded_at, OutcomeMeasure.id)
+    ):
+        latest[(measure.instrument, measure.timing)] = measure
+    changes = []
+    for instrument in Instrument:
+        before = latest.get((instrument.value, Timing.BEFORE.value))
+        after = latest.get((instrument.value, Timing.AFTER.value))
+        if before is None and after is None:
+            continue
+        changes.append(
+            outcomes.change(
+                instrument,
+                None if before is None else _scored(before),
+                None if after is None else _scored(after),
+            )
+        )
+    _audit(session, context, "referral.outcome_measure.read", referral)
+    return changes
