@@ -21,7 +21,7 @@ from healthequity.auth.models import Role
 from healthequity.auth.schemas import Principal
 from healthequity.store import Database
 from healthequity.store.database import create_database_engine
-from healthequity.web.logging import JsonFormatter, request_id_var
+from healthequity.web.logging import JsonFormatter, PathRedactor, request_id_var
 from healthequity.web.security import CSRF_COOKIE, CSRF_FIELD
 
 if TYPE_CHECKING:
@@ -297,6 +297,17 @@ def test_every_request_is_logged_as_one_json_line(
     assert entry["logger"] == "healthequity.web"
     assert isinstance(entry["duration_ms"], float)
     assert entry["time"].endswith("+00:00")
+
+
+def test_the_logged_path_hides_the_segment_after_a_secret_prefix() -> None:
+    logged = PathRedactor(["/my-answers/", "/s/"])
+    assert logged("/my-answers/Zm9vYmFy-_x") == "/my-answers/…"
+    assert logged("/my-answers/Zm9vYmFy-_x/follow-ups") == "/my-answers/…/follow-ups"
+    assert logged("//my-answers/Zm9vYmFy") == "//my-answers/…"
+    assert logged("/s/abc") == "/s/…"
+    for kept in ("/people/p1", "/my-answers", "/my-answers-help/x", "/static/app.css"):
+        assert logged(kept) == kept
+    assert PathRedactor([])("/my-answers/x") == "/my-answers/x"
 
 
 def test_json_formatter_outside_a_request() -> None:

@@ -99,7 +99,7 @@ def test_others_see_no_sensitive_need_and_a_provider_only_those_referred(world: 
     abuse_id = next(
         c["id"]
         for c in world.practice.get("Condition", patient=person_id).entries
-        if c["meta"].get("security")
+        if c.get("meta", {}).get("security")  # only the sensitive ones carry labels
     )
     assert world.admin_token.get(f"Condition/{abuse_id}").status == 404
     assert world.provider.get("Observation", patient=person_id).data["total"] == 0

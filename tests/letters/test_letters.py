@@ -154,10 +154,10 @@ def test_sensitive_needs_are_offered_to_clinical_users_only_and_showing_them_is_
         ("domestic_abuse", "need", True),
     ]
     assert [n.code for n in to_admin] == ["homelessness", "fuel_poverty", "food"]
-    [event] = _events(practice, "letters.sensitive_needs.view")
+    [event] = _events(practice, "social_history.sensitive.view")
     assert (event.user_id, json.loads(event.detail or "")) == (
         practice.clinician.user_id,
-        {"sensitive_needs_shown": 1},
+        {"page": "letter_form", "shown": list(offered[-1].identified_need_ids)},
     )
     with pytest.raises(InvalidLetter) as raised:
         _draft(practice, principal=admin, need_codes={"domestic_abuse"})
@@ -237,7 +237,7 @@ def test_an_issued_letter_is_a_pdf_kept_on_the_record_with_its_sha256_and_audite
     # Listed on the record, and downloaded as the very same bytes, audited.
     with practice.database.session() as session:
         person = people.get_person(session, practice.context(), practice.person_id)
-        [issued] = service.issued_letters(session, person)
+        [issued] = service.issued_letters(session, person, viewer=practice.clinician)
         assert (issued.letter.id, issued.author, issued.template_name) == (
             letter_id,
             "Test user0-clinician@example.org",

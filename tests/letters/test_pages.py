@@ -8,6 +8,7 @@ import hashlib
 import html
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -251,3 +252,54 @@ def test_an_organisation_administrator_edits_templates_and_mistakes_name_their_l
     copy = client.get("/letters/templates/new", params={"copy": HOUSING.template_id})
     assert _textarea(copy.text, "body") == HOUSING.body
     assert f'value="{HOUSING.name} (our version)"' in copy.text
+
+
+def test_the_person_page_lists_the_last_three_letters(
+    client: TestClient, practice: Practice, make_user: Any
+) -> None:
+    recipients = ["Housing Options", "Leeds Credit Union", "Jobcentre Plus", "The landlord"]
+    issued = []
+    for recipient in recipients:
+        with practice.database.session() as session:
+            letter = service.issue_letter(
+                session,
+                practice.context(),
+                practice.clinician,
+                practice.person_id,
+                HOUSING.template_id,
+                1,
+                f"Dear {recipient},\n\nMihai lives in a damp home.\n\nYours faithfully,",
+                service.Recipient(recipient, "1 Merrion Street\nLeeds"),
+                job_title="GP",
+            )
+            local = letter.created_at.astimezone(ZoneInfo("Europe/London"))
+            issued.append((letter.id, recipient, f"{local.day} {local:%B %Y} at {local:%H:%M}"))
+    user = practice.clinician_user
+    letters = f"/people/{practice.person_id}/letters"
+
+    def listed(page: str) -> list[tuple[str, str, str, str]]:
+        section = re.search(r'<section id="letters".*?</section>', page, re.S)
+        assert section, "no letters section"
+        return re.findall(
+            rf'<li><a href="{letters}/([0-9a-f-]{{36}})">([^<]+)</a> to ([^,]+), (.+?), by '
+            r"([^<]+)</li>",
+            html.unescape(section.group(0)),
+        )
+
+    newest_three = [
+        (letter_id, HOUSING.name, recipient, when) for letter_id, recipient, when in issued[:0:-1]
+    ]
+    sign_in(client, user)
+    page = client.get(f"/people/{practice.person_id}").text
+    assert listed(page) == [(*letter, f"Test {user.email}") for letter in newest_three]
+    assert "And 1 more." in page
+    assert f'<a href="{letters}">Write a letter in support of Mihai</a>' in page
+    assert client.get(f"{letters}/{issued[-1][0]}").status_code == 200
+
+    # An administrator sees the letters, and not the social history beside them.
+    with TestClient(client.app) as other:
+        sign_in(other, make_user(Role.ADMIN, organisation="Platform team"))
+        page = other.get(f"/people/{practice.person_id}").text
+    assert listed(page) == [(*letter, f"Test {user.email}") for letter in newest_three]
+    assert 'id="social-history"' not in page
+    assert "Last taken" not in page

@@ -390,3 +390,37 @@ def test_the_care_team_is_named_on_the_person_page(
     removed = _post(client, f"/people/{person_id}/care-team/{adviser.user_id}/remove", {})
     assert removed.status_code == 303
     assert f"Test {adviser.email}" not in client.get(f"/people/{person_id}").text
+
+
+def _sections(page: str) -> list[str]:
+    """The sections other capabilities add to the person page, in order."""
+    return re.findall(r'<section id="(social-history|referrals|letters)"', page)
+
+
+def test_the_person_page_shows_the_sections_each_role_may_see(
+    client: TestClient, database: Database, make_user: MakeUser
+) -> None:
+    clinician = make_user(Role.CLINICIAN)
+    person_id = add_person(database, clinician.organisation_id)
+    sign_in(client, clinician)
+    page = client.get(f"/people/{person_id}").text
+    assert _sections(page) == ["social-history", "referrals", "letters"]
+    assert "No social history has been taken yet." in page
+    assert f'href="/people/{person_id}/social-history/new/social-history-core"' in page
+    assert "No referrals have been made for Ann yet." in page
+    assert f'<a href="/people/{person_id}/needs">Refer Ann to a service</a>' in page
+    assert "No letters have been issued about Ann yet." in page
+    assert f'<a href="/people/{person_id}/letters">Write a letter in support of Ann</a>' in page
+
+    # An administrator, who is not clinical, may write letters but sees neither the social
+    # history nor the referrals.
+    admin = make_user(Role.ADMIN, organisation="Platform team")
+    with TestClient(client.app) as other:
+        sign_in(other, admin)
+        response = other.get(f"/people/{person_id}")
+        assert response.status_code == 200
+        page = response.text
+    assert _sections(page) == ["letters"]
+    assert f'<a href="/people/{person_id}/letters">Write a letter in support of Ann</a>' in page
+    for hidden in ("Social history", "Take social history", "Referrals", "Refer Ann"):
+        assert hidden not in page, hidden

@@ -453,3 +453,46 @@ def test_contact_attempts_and_notes_join_the_history_without_a_new_version(
         assert blank.value.errors == {"text": "write the note"}
         assert len(list_events(session, action="referral.contact_attempt")) == 2
         assert len(list_events(session, action="referral.note")) == 1
+
+
+def test_the_count_of_checks_due_is_what_the_overdue_list_lists(
+    world: World, caseload: Caseload
+) -> None:
+    with world.database.session() as session:
+        for principal, expected in (
+            (world.clinician, 5),  # three follow-ups past their date, two attendance checks
+            (world.link_worker, 1),  # the colleague's one late follow-up
+            (world.provider, 0),  # has made no referral
+        ):
+            assert principal.user_id is not None
+            listed = service.overdue(
+                session, context_of(principal), user_id=principal.user_id, today=TODAY
+            )
+            counted = service.count_due(session, principal.user_id, today=TODAY)
+            assert counted == len(listed) == expected, principal.email
+        # Kinds of check both: the clinician's count holds the "still attending?" checks.
+        kinds = {
+            check.kind
+            for check in service.overdue(
+                session, context_of(world.clinician), user_id=world.clinician.user_id, today=TODAY
+            )
+        }
+        assert kinds == {DueCheckKind.FOLLOW_UP, DueCheckKind.STILL_ATTENDING}
+        # A count names no one: it is not audited, unlike the list.
+        listed_reads = len(list_events(session, action="referral.overdue.read"))
+        service.count_due(session, world.clinician.user_id or 0, today=TODAY)
+        assert len(list_events(session, action="referral.overdue.read")) == listed_reads
+    # Answering one check takes it off both.
+    with world.database.session() as session:
+        referral = session.get(Referral, caseload.attending_due)
+        assert referral is not None
+        service.record_attendance_check(
+            session,
+            context_of(world.clinician),
+            referral.id,
+            referral.version,
+            True,
+            actor=world.clinician,
+        )
+    with world.database.session() as session:
+        assert service.count_due(session, world.clinician.user_id or 0, today=TODAY) == 4

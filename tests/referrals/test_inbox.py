@@ -16,6 +16,7 @@ from .conftest import (
     ADVICE_ORG,
     BENEFITS_SERVICE,
     TODAY,
+    WALKING_ORG,
     WALKING_SERVICE,
     World,
     context_of,
@@ -173,3 +174,30 @@ def test_linking_a_provider_needs_a_directory_organisation(world: World) -> None
         again = service.link_provider(session, context, world.provider.organisation_id, ADVICE_ORG)
         assert again.directory_organization_id == ADVICE_ORG
         assert len(list_events(session, action="referral.provider_link.create")) == 1
+
+
+def test_the_count_waiting_is_of_requested_referrals_to_linked_organisations(
+    world: World,
+) -> None:
+    provider, context = world.provider, context_of(world.provider)
+    with world.database.session() as session:
+        waiting = [
+            refer(session, world).id,
+            refer(session, world, requester=world.link_worker).id,
+        ]
+        received = refer(session, world, service_id=BENEFITS_SERVICE, needs=("income_benefits",))
+        service.change_status(session, context, received.id, S.RECEIVED, 1, actor=provider)
+        accepted = refer(session, world)
+        service.change_status(session, context, accepted.id, S.ACCEPTED, 1, actor=provider)
+        refer(session, world, draft=True)  # not sent
+        walking = refer(session, world, service_id=WALKING_SERVICE, needs=("social_isolation",))
+    with world.database.session() as session:
+        assert service.count_waiting_in_inbox(session, provider.organisation_id) == 2
+        assert inbox(world, {S.REQUESTED}) == waiting
+        assert service.count_waiting_in_inbox(session, world.stranger.organisation_id) == 0
+        # Linked to the walking group's organisation too, its requested referral counts.
+        service.link_provider(session, context, provider.organisation_id, WALKING_ORG)
+        assert service.count_waiting_in_inbox(session, provider.organisation_id) == 3
+        # Opened, a referral no longer waits.
+        service.change_status(session, context, walking.id, S.RECEIVED, 1, actor=provider)
+        assert service.count_waiting_in_inbox(session, provider.organisation_id) == 2

@@ -2,14 +2,19 @@
 needs, status and history; the moves the lifecycle allows, each with what it asks; illegal
 moves and stale versions refused with what was typed kept), the caseload (sort, filter,
 pages), the follow-ups due, the provider inbox (only the organisation's referrals, only the
-minimum shared) and the wellbeing scores before and after."""
+minimum shared), the wellbeing scores before and after, the person's referrals on the page
+about them (with the social history and letters beside them), and the figures on the home
+page's cards."""
 
 from __future__ import annotations
 
 import html
+import json
 import re
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -22,15 +27,24 @@ from conftest import TEST_PASSWORD, csrf_token, sign_in
 from conftest import TestUser as Account
 from healthequity.audit.models import AuditEvent
 from healthequity.audit.service import list_events
+from healthequity.auth.models import Role
 from healthequity.auth.schemas import Principal
 from healthequity.directory.search import today_in_london
+from healthequity.letters import service as letters
+from healthequity.letters.models import RecipientKind
 from healthequity.people.exceptions import StalePersonUpdate
 from healthequity.people.models import Person
 from healthequity.referrals import service
-from healthequity.referrals.exceptions import ReferralInputError, ReferralNotFound, StaleReferral
+from healthequity.referrals.exceptions import (
+    PersonNotFound,
+    ReferralInputError,
+    ReferralNotFound,
+    StaleReferral,
+)
 from healthequity.referrals.manage_pages import MOVES
 from healthequity.referrals.models import Referral, ReferralStatus
-from healthequity.social_history.models import IdentifiedNeed
+from healthequity.social_history.models import IdentifiedNeed, ResponseSource
+from healthequity.social_history.service import record_response
 from healthequity.web.security import CSRF_FIELD
 
 from .conftest import (
@@ -43,6 +57,8 @@ from .conftest import (
 )
 
 S = ReferralStatus
+LONDON = ZoneInfo("Europe/London")
+CORE = "https://healthequity.example/fhir/Questionnaire/social-history-core"
 
 
 # Helpers
@@ -725,8 +741,15 @@ def test_the_inbox_shows_the_organisations_referrals_and_only_what_is_shared(
     # The referral for the sensitive need shows it, and the view is audited.
     page = text_of(client.get(f"/referrals/{safety}"))
     assert "Need Domestic abuse Sensitive" in page
-    audit = list_events_of(world, "referral.sensitive_needs.view")
-    assert [event.subject_id for event in audit] == [safety]
+    views = [
+        (event.subject_id, json.loads(event.detail or ""))
+        for event in list_events_of(world, "social_history.sensitive.view")
+    ]
+    # The inbox listed it (with the need), the referral's page showed it: each named by id.
+    assert views == [
+        (world.person_id, {"page": "referral.inbox", "shown": [safety, abuse]}),
+        (world.person_id, {"page": "referral", "shown": [safety, abuse]}),
+    ]
 
     # Filter by status.
     with world.database.session() as session:
@@ -750,6 +773,257 @@ def test_the_inbox_shows_the_organisations_referrals_and_only_what_is_shared(
     response = stranger.get("/referrals/inbox")
     assert "0 referrals." in text_of(response)
     assert "Another Charity is not yet linked to any organisation" in text_of(response)
+
+
+# The person's referrals, on the page about them
+
+
+def in_england(moment: datetime) -> str:
+    """A moment as the pages write it: 23 November 2026 at 14:05."""
+    local = moment.astimezone(LONDON)
+    return f"{local.day} {local:%B %Y} at {local:%H:%M}"
+
+
+def referral_rows(response: httpx.Response, table_id: str) -> list[dict[str, Any]]:
+    """Each row of a referral table: the referral its link leads to, and the text of each
+    cell by its column's heading."""
+    table = re.search(rf'<table[^>]* id="{table_id}">(.*?)</table>', response.text, re.S)
+    assert table, f"no table {table_id}"
+    headings = re.findall(r'<th class="nhsuk-table__header"[^>]*>(.*?)</th>', table.group(1), re.S)
+    rows = []
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table.group(1).split("<tbody")[1], re.S):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        texts = [
+            " ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell.split("</span>", 1)[1])).split())
+            for cell in cells
+        ]
+        rows.append(
+            {
+                "links": re.findall(r'<a href="/referrals/([0-9a-f-]{36})">', row),
+                **dict(zip([h.strip() for h in headings], texts, strict=True)),
+            }
+        )
+    return rows
+
+
+def test_the_person_page_shows_their_social_history_referrals_and_letters(
+    client: TestClient, world: World
+) -> None:
+    today = today_in_london()
+    with world.database.session() as session:
+        history = record_response(
+            session,
+            context_of(world.clinician),
+            world.person_id,
+            CORE,
+            {"debt": "behind"},
+            ResponseSource.CLINICIAN,
+            world.clinician.user_id,
+        )
+        taken = in_england(history.authored_at)
+    late = new_referral(world, today=today - timedelta(days=20))  # follow-up 6 days ago
+    accepted = new_referral(
+        world, service_id=BENEFITS_SERVICE, needs=("income_benefits",), today=today
+    )
+    with world.database.session() as session:
+        service.change_status(
+            session, context_of(world.provider), accepted, S.ACCEPTED, 1, actor=world.provider
+        )
+        housing = next(
+            b
+            for b in letters.builtin_templates()
+            if b.recipient_kind is RecipientKind.HOUSING_OFFICE
+        )
+        letter = letters.issue_letter(
+            session,
+            context_of(world.clinician),
+            world.clinician,
+            world.person_id,
+            housing.template_id,
+            1,
+            "Dear Sir or Madam,\n\nAda is behind with her rent.\n\nYours faithfully,",
+            letters.Recipient("Housing Options, Leeds City Council", "Merrion House\nLeeds"),
+            job_title="GP",
+        )
+        letter_id, issued = letter.id, in_england(letter.created_at)
+    signed_in(client, world.clinician)
+    response = client.get(f"/people/{world.person_id}")
+    assert response.status_code == 200
+    page = response.text
+    # After the details, in the order of the capabilities.
+    assert (
+        page.index('id="details-heading"')
+        < page.index('<section id="social-history"')
+        < page.index('<section id="referrals"')
+        < page.index('<section id="letters"')
+        < page.index('id="care-team"')
+    )
+    text = text_of(response)
+
+    # The social history: when it was last taken, and what to do next.
+    assert f"Last taken {taken}: Social history (core)." in text
+    history_path = f"/people/{world.person_id}/social-history"
+    assert re.search(
+        rf'<a class="nhsuk-button"[^>]* href="{history_path}/new/social-history-core"'
+        r"[^>]*>Take social history</a>",
+        page,
+    )
+    assert f'href="{history_path}/new/domestic-abuse-screen">Screen: Domestic abuse' in page
+    assert f'<a href="/people/{world.person_id}/needs">Needs and services to refer to</a>' in page
+
+    # The referrals, the newest first: each links to itself, with its status; the late one
+    # says how late.
+    assert referral_rows(response, "person-referrals") == [
+        {
+            "links": [accepted],
+            "Service": "Benefits check",
+            "Needs": "Income and benefits",
+            "Status": "Accepted",
+            "Follow up by": f"{(today + timedelta(days=14)):%-d %B %Y}",
+            "Referred": f"{today:%-d %B %Y}",
+        },
+        {
+            "links": [late],
+            "Service": "Debt advice",
+            "Needs": "Debt",
+            "Status": "Requested",
+            "Follow up by": f"{(today - timedelta(days=6)):%-d %B %Y} Overdue by 6 days",
+            "Referred": f"{today:%-d %B %Y}",  # made today, dated as if 20 days ago
+        },
+    ]
+    assert '<strong class="nhsuk-tag nhsuk-tag--red">Overdue by 6 days</strong>' in page, (
+        "the overdue tag"
+    )
+    assert f'<a href="/people/{world.person_id}/needs">Refer Ada to a service</a>' in page
+    followed = text_of(client.get(f"/referrals/{accepted}"))
+    assert "Referral of Ada Lovelace Benefits check" in followed
+    assert "Status Accepted" in followed
+    [read] = list_events_of(world, "referral.person.read")
+    assert (read.subject_type, read.subject_id, read.user_id) == (
+        "person",
+        world.person_id,
+        world.clinician.user_id,
+    )
+    assert json.loads(read.detail or "{}") == {"referral_ids": [accepted, late]}
+
+    # The letter issued.
+    letters_path = f"/people/{world.person_id}/letters"
+    assert (
+        f'<a href="{letters_path}/{letter_id}">{html.escape(housing.name)}</a> to Housing '
+        f"Options, Leeds City Council, {issued}, by Test {world.clinician.email}"
+    ) in page
+    assert f'<a href="{letters_path}">Write a letter in support of Ada</a>' in page
+
+    # The other person's page has none of Ada's.
+    other = client.get(f"/people/{world.other_person_id}")
+    assert "No referrals have been made for Bob yet." in text_of(other)
+    assert "No letters have been issued about Bob yet." in text_of(other)
+    for referral_id in (late, accepted):
+        assert referral_id not in other.text
+
+
+def test_the_referrals_of_a_person_are_only_for_those_who_may_see_them(
+    world: World, make_user: Any
+) -> None:
+    first = new_referral(world)
+    second = new_referral(world, requester=world.link_worker)
+    new_referral(world, person_id=world.other_person_id)
+    with world.database.session() as session:
+        found = service.referrals_of_person(
+            session, context_of(world.link_worker), world.person_id, actor=world.link_worker
+        )
+    assert [(item.id, item.person_name) for item in found] == [
+        (second, "Ada Lovelace"),
+        (first, "Ada Lovelace"),
+    ]
+    [read] = list_events_of(world, "referral.person.read")
+    assert (read.subject_id, read.user_id) == (world.person_id, world.link_worker.user_id)
+    assert json.loads(read.detail or "{}") == {"referral_ids": [second, first]}
+
+    elsewhere = make_user(Role.CLINICIAN, organisation="Another Practice")
+    outsider = Principal(
+        display_name="Dr Elsewhere",
+        organisation_id=elsewhere.organisation_id,
+        organisation_name="Another Practice",
+        roles=elsewhere.roles,
+        user_id=elsewhere.user_id,
+    )
+    for principal in (outsider, world.provider):
+        with world.database.session() as session, pytest.raises(PersonNotFound) as refused:
+            service.referrals_of_person(
+                session, context_of(principal), world.person_id, actor=principal
+            )
+        assert str(refused.value) == (
+            f"no person with id {world.person_id!r} among those you can see"
+        )
+    with world.database.session() as session, pytest.raises(PersonNotFound):
+        service.referrals_of_person(
+            session, context_of(world.clinician), str(uuid.uuid4()), actor=world.clinician
+        )
+    assert len(list_events_of(world, "referral.person.read")) == 1  # refusals read nothing
+
+
+# The home page's figures
+
+
+def home_figures(response: httpx.Response) -> dict[str, str | None]:
+    """Each card's title, with the figure it shows (None for a card without one)."""
+    cards = re.findall(
+        r'class="nhsuk-card__link" href="[^"]+">([^<]+)</a></h3>\s*'
+        r'(?:<p class="[^"]*home-figure">([^<]+)</p>)?',
+        response.text,
+    )
+    return {title: figure or None for title, figure in cards}
+
+
+def test_the_home_page_counts_the_checks_due_and_the_referrals_to_open(
+    client: TestClient, world: World
+) -> None:
+    today = today_in_london()
+    with world.database.session() as session:
+        refer(session, world, today=today - timedelta(days=20))  # follow-up 6 days ago
+        refer(session, world, today=today)  # nothing due yet
+        walking = refer(
+            session,
+            world,
+            service_id=WALKING_SERVICE,
+            needs=("social_isolation",),
+            is_social_prescription=True,
+            today=today - timedelta(days=5),
+        ).id
+        # Accepted five weeks ago: "still attending?" is due.
+        service.change_status(
+            session,
+            context_of(world.clinician),
+            walking,
+            S.ACCEPTED,
+            1,
+            actor=world.clinician,
+            today=today - timedelta(days=35),
+        )
+        refer(session, world, requester=world.link_worker, today=today - timedelta(days=16))
+        opened = refer(session, world, requester=world.link_worker).id
+        service.change_status(
+            session, context_of(world.provider), opened, S.RECEIVED, 1, actor=world.provider
+        )
+    with world.database.session() as session:
+        due = service.overdue(session, context_of(world.clinician), user_id=world.clinician.user_id)
+    assert len(due) == 2
+    figures = home_figures(signed_in(client, world.clinician).get("/"))
+    assert figures["Follow-ups due"] == "2 checks due"
+    assert figures["Your referrals"] is None
+    with TestClient(client.app) as other:
+        figures = home_figures(signed_in(other, world.link_worker).get("/"))
+        assert figures["Follow-ups due"] == "1 check due"
+    # The provider's inbox: three sent to the advice network's services and not yet opened
+    # (the walking group is not theirs; the one received is opened).
+    with TestClient(client.app) as other:
+        figures = home_figures(signed_in(other, world.provider).get("/"))
+        assert figures["Referrals inbox"] == "3 new referrals to open"
+        assert "Follow-ups due" not in figures
+    with TestClient(client.app) as other:
+        figures = home_figures(signed_in(other, world.stranger).get("/"))
+        assert figures["Referrals inbox"] == "0 new referrals to open"
 
 
 # The app-wide handlers for errors a route leaves to them

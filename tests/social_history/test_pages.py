@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -35,6 +37,7 @@ from healthequity.social_history.models import (
 )
 from healthequity.store import Database
 from healthequity.store.database import utc_now
+from healthequity.web.logging import JsonFormatter
 from healthequity.web.security import CSRF_FIELD
 
 from .conftest import CORE, LOW_MOOD
@@ -474,6 +477,36 @@ def test_the_persons_page_names_what_does_not_fit_and_keeps_the_link(
     assert len(_responses(practice.database)) == 1
 
 
+def test_the_request_log_never_shows_a_links_secret(
+    client: TestClient, practice: Practice, caplog: pytest.LogCaptureFixture
+) -> None:
+    sign_in(client, practice.clinician)
+    path = _link(client, practice)
+    secret = path.removeprefix("/my-answers/")
+    client.cookies.clear()
+    with caplog.at_level(logging.INFO, logger="healthequity.web"):
+        assert client.get(path).status_code == 200
+        follow_ups = _post(client, f"{path}/follow-ups", {"q-money-enough": "often-not"})
+        assert follow_ups.status_code == 200
+        assert _post(client, path, {"q-debt": "behind"}).status_code == 200
+        assert client.get(path).status_code == 410  # used
+    lines = [JsonFormatter().format(record) for record in caplog.records]
+    assert lines
+    assert not [line for line in lines if secret in line]
+    assert secret not in caplog.text
+    logged = [json.loads(line) for line in lines]
+    assert [
+        (entry["method"], entry["path"], entry["status"])
+        for entry in logged
+        if entry["message"] == "request" and entry["path"].startswith("/my-answers")
+    ] == [
+        ("GET", "/my-answers/…", 200),
+        ("POST", "/my-answers/…/follow-ups", 200),
+        ("POST", "/my-answers/…", 200),
+        ("GET", "/my-answers/…", 410),
+    ]
+
+
 def test_a_used_expired_or_unknown_link_says_so(client: TestClient, practice: Practice) -> None:
     sign_in(client, practice.clinician)
     used = _link(client, practice)
@@ -539,6 +572,48 @@ def test_the_person_section_summarises_the_history(client: TestClient, practice:
     page = client.get(practice.history).text
     assert "Last taken " in page
     assert page.count("Asked in a consultation") == 1
+
+
+def test_the_person_page_says_when_the_history_was_taken_and_what_waits_for_review(
+    client: TestClient, practice: Practice
+) -> None:
+    person_page = f"/people/{practice.person_id}"
+    sign_in(client, practice.clinician)
+    taken_id = _record_sensitive(practice)
+    path = _link(client, practice)
+    page = client.get(person_page).text
+    [taken] = [r for r in _responses(practice.database) if r.id == taken_id]
+    local = taken.authored_at.astimezone(ZoneInfo("Europe/London"))
+    taken_at = f"{local.day} {local:%B %Y} at {local:%H:%M}"
+    assert f"<p>Last taken {taken_at}: Social history (core).</p>" in page
+    assert "Answers waiting for review" not in page
+    assert re.search(
+        rf'<a class="nhsuk-button"[^>]* href="{practice.form}"[^>]*>Take social history</a>', page
+    )
+    assert f'href="{practice.history}/new/low-mood-phq2">Screen: ' in page
+    assert f'<a href="/people/{practice.person_id}/needs">Needs and services to refer to</a>' in (
+        page
+    )
+    assert f'<a href="{practice.history}">Every social history taken</a>' in page
+    assert "hurt" not in page.lower()  # dates and titles, never answers
+
+    # The person answers from their phone: the page asks for a review of those answers.
+    client.cookies.clear()
+    assert _post(client, path, {"q-debt": "behind"}).status_code == 200
+    answered = max(_responses(practice.database), key=lambda r: r.authored_at)
+    sign_in(client, practice.clinician)
+    page = client.get(person_page).text
+    review = f"{practice.history}/responses/{answered.id}"
+    local = answered.authored_at.astimezone(ZoneInfo("Europe/London"))
+    sent = f"{local.day} {local:%B %Y} at {local:%H:%M}"
+    callout = page[page.index('id="answers-waiting"') : page.index("Last taken")]
+    assert "Answers waiting for review" in callout
+    assert f'<a href="{review}">Review the answers to Social history (core), sent {sent}</a>' in (
+        callout
+    )
+    assert f"Last taken {sent}: Social history (core)." in page
+    assert _post(client, f"{review}/review", {}).status_code == 303
+    assert "Answers waiting for review" not in client.get(person_page).text
 
 
 # What the pages read.

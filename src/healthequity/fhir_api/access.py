@@ -5,12 +5,18 @@ read of a person's data.
 The rules are those of the pages and services:
 - a person's record, answers, consents and needs: their care team
   (`people.service.can_see_person`); sensitive needs (domestic abuse, immigration,
-  safeguarding) only for the clinical users (clinicians, link workers) among them;
+  safeguarding) only for the clinical users (clinicians, link workers) among them
+  (`social_history.service.may_see_sensitive`, as a condition `sensitive_visible_to`);
 - a referral (ServiceRequest and Task): the organisation that made it, the person's care
   team, and, once sent, users and tokens of a provider organisation linked to the
   directory organisation that runs the service (`referrals.service`);
 - such a provider also sees the needs a referral to it was made for, sensitive or not, and
-  the minimum of the person's record needed to contact them while the consent lasts.
+  the minimum of the person's record needed to contact them while the consent lasts; others
+  who may see a referral for a sensitive need see it without that need and without its free
+  text (`referrals.service.shown_needs`).
+
+Every view that shows sensitive content is also audited by
+`social_history.service.audit_sensitive_view`, naming the records shown.
 """
 
 from __future__ import annotations
@@ -39,17 +45,19 @@ from healthequity.referrals.models import (
     ReferralStatus,
 )
 from healthequity.social_history.models import IdentifiedNeed
+from healthequity.social_history.service import audit_sensitive_view, sensitive_visible_to
 
 PURPOSE = "direct care"
-
-
-def is_clinical(principal: Principal) -> bool:
-    return principal.has_any_role(CLINICAL_ROLES)
 
 
 def visible_people(principal: Principal) -> Select[str]:
     """The ids of the people whose records the principal may see."""
     return select(Person.id).where(visible_to(principal))
+
+
+def sensitive_people(principal: Principal) -> Select[str]:
+    """The ids of the people whose sensitive answers and needs the principal may see."""
+    return select(Person.id).where(sensitive_visible_to(principal))
 
 
 def _linked_organizations(principal: Principal) -> Select[str]:
@@ -75,9 +83,13 @@ def visible_referrals(principal: Principal) -> ColumnElement[bool]:
 
 
 def visible_needs(principal: Principal) -> ColumnElement[bool]:
-    in_care_team: ColumnElement[bool] = IdentifiedNeed.person_id.in_(visible_people(principal))
-    if not is_clinical(principal):
-        in_care_team = and_(in_care_team, IdentifiedNeed.sensitive.is_(False))
+    in_care_team = and_(
+        IdentifiedNeed.person_id.in_(visible_people(principal)),
+        or_(
+            IdentifiedNeed.sensitive.is_(False),
+            IdentifiedNeed.person_id.in_(sensitive_people(principal)),
+        ),
+    )
     referred_for = IdentifiedNeed.id.in_(
         select(ReferralNeed.identified_need_id)
         .join(Referral, Referral.id == ReferralNeed.referral_id)
@@ -171,7 +183,8 @@ def audit_view(
     **detail: Any,
 ) -> None:
     """One audit event for a read or search of people's data: what was shown, whose, and
-    how many of the records shown were sensitive (never their content)."""
+    how many of the records shown were sensitive (never their content). The sensitive ones
+    are named, by person, with `audit_sensitive`."""
     shown = list(ids)
     record_event(
         session,
@@ -186,3 +199,19 @@ def audit_view(
             **detail,
         },
     )
+
+
+def audit_sensitive(
+    session: Session,
+    context: AuditContext,
+    resource_type: str,
+    shown: Iterable[tuple[str, Iterable[str]]],
+) -> None:
+    """Name the sensitive records a read or search showed, for each person: (person id,
+    ids of the records) pairs, where the ids may be empty."""
+    by_person: dict[str, list[str]] = {}
+    for person_id, ids in shown:
+        by_person.setdefault(person_id, []).extend(ids)
+    why = context if context.purpose else context.for_purpose(PURPOSE)
+    for person_id, ids in by_person.items():
+        audit_sensitive_view(session, why, person_id, f"fhir.{resource_type}", ids)

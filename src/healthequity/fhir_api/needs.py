@@ -1,7 +1,7 @@
 """Observation and Condition: each identified need as the SDOH Observation of its SNOMED CT
 finding and as a health concern, read and searched. Both share the need's id. Who sees which
 is `access.visible_needs`; every read and search is audited with how many sensitive needs
-it showed."""
+it showed, and the sensitive ones are named by person."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from healthequity.audit.schemas import AuditContext
 from healthequity.auth.schemas import Principal
-from healthequity.fhir_api.access import audit_view, visible_needs
+from healthequity.fhir_api.access import audit_sensitive, audit_view, visible_needs
 from healthequity.fhir_api.exceptions import not_found
 from healthequity.fhir_api.search import (
     SearchQuery,
@@ -71,7 +71,12 @@ def read_need(
         person_ids=[need.person_id],
         sensitive=int(need.sensitive),
     )
+    audit_sensitive(session, context, resource_type, [(need.person_id, _sensitive_ids([need]))])
     return BUILDERS[resource_type]([need])[0]
+
+
+def _sensitive_ids(needs: Sequence[IdentifiedNeed]) -> list[str]:
+    return [need.id for need in needs if need.sensitive]
 
 
 def _category(resource_type: str, value: str) -> ColumnElement[bool]:
@@ -138,5 +143,11 @@ def search_needs(
         ids=[need.id for need in needs],
         person_ids=[need.person_id for need in needs],
         sensitive=sum(need.sensitive for need in needs),
+    )
+    audit_sensitive(
+        session,
+        context,
+        resource_type,
+        [(need.person_id, _sensitive_ids([need])) for need in needs],
     )
     return list(BUILDERS[resource_type](needs)), total

@@ -11,12 +11,17 @@ from fhir.resources.R4B.questionnaireresponse import (
     QuestionnaireResponse as QuestionnaireResponseResource,
 )
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponseItem
-from sqlalchemy import ColumnElement, false, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from healthequity.audit.schemas import AuditContext
 from healthequity.auth.schemas import Principal
-from healthequity.fhir_api.access import acting_user, audit_view, is_clinical, visible_people
+from healthequity.fhir_api.access import (
+    acting_user,
+    audit_sensitive,
+    audit_view,
+    sensitive_people,
+)
 from healthequity.fhir_api.exceptions import (
     FhirError,
     Issue,
@@ -39,7 +44,7 @@ from healthequity.people.service import can_see_person
 from healthequity.social_history import service as social_history
 from healthequity.social_history.exceptions import AnswerError, UnknownInstrument
 from healthequity.social_history.fhir import RESTRICTED, questionnaire_response_resource
-from healthequity.social_history.instruments import Instrument, list_instruments
+from healthequity.social_history.instruments import Instrument, get_instrument, list_instruments
 from healthequity.social_history.models import (
     QuestionnaireResponse,
     ResponseSource,
@@ -107,15 +112,31 @@ def search_questionnaires(query: SearchQuery) -> tuple[list[Questionnaire], int]
 
 
 def _visible(principal: Principal) -> ColumnElement[bool]:
-    """Answers may hold sensitive ones: for clinical users in the care team only."""
-    if not is_clinical(principal):
-        return false()
-    return QuestionnaireResponse.person_id.in_(visible_people(principal))
+    """Answers may hold sensitive ones: for the clinical users of the care team only
+    (social_history.service.may_see_sensitive)."""
+    return QuestionnaireResponse.person_id.in_(sensitive_people(principal))
 
 
 def _restricted(resource: QuestionnaireResponseResource) -> bool:
     security = resource.meta.security if resource.meta else None
     return any(label.code == RESTRICTED["code"] for label in security or [])
+
+
+def _sensitive_answers(response: QuestionnaireResponse) -> list[str]:
+    """What of the response is sensitive, by id: the response and its sensitive questions
+    answered; nothing when none is."""
+    try:
+        questions = get_instrument(
+            response.questionnaire_url, response.questionnaire_version
+        ).questions
+    except UnknownInstrument:
+        return []
+    asked = [
+        link_id
+        for link_id in response.answers
+        if link_id in questions and questions[link_id].sensitive
+    ]
+    return [response.id, *asked] if asked else []
 
 
 def read_response(
@@ -137,6 +158,12 @@ def read_response(
         ids=[response.id],
         person_ids=[response.person_id],
         sensitive=int(_restricted(resource)),
+    )
+    audit_sensitive(
+        session,
+        context,
+        "QuestionnaireResponse",
+        [(response.person_id, _sensitive_answers(response))],
     )
     return resource
 
@@ -186,6 +213,12 @@ def search_responses(
         ids=[row.id for row in rows],
         person_ids=[row.person_id for row in rows],
         sensitive=sum(_restricted(resource) for resource in resources),
+    )
+    audit_sensitive(
+        session,
+        context,
+        "QuestionnaireResponse",
+        [(row.person_id, _sensitive_answers(row)) for row in rows],
     )
     return resources, total
 

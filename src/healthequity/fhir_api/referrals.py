@@ -66,6 +66,7 @@ from healthequity.referrals.models import (
     Referral,
     ReferralStatus,
 )
+from healthequity.referrals.schemas import ShownNeeds
 from healthequity.social_history.instruments import FHIR_BASE
 
 SHARED_INFORMATION = f"{FHIR_BASE}/StructureDefinition/consent-shared-information"
@@ -114,14 +115,16 @@ def _id_of(reference: str, resource_type: str) -> str | None:
 # Consent
 
 
-def consent_resource(session: Session, record: Consent) -> FhirConsent:
+def consent_resource(session: Session, record: Consent, *, withheld: bool = False) -> FhirConsent:
     """The consent as the referrals capability gives it, with what is shared and who
-    recorded it; the custodian is the recorder's organisation."""
+    recorded it; the custodian is the recorder's organisation. `withheld`: what is shared
+    and what for speak of a sensitive need the reader may not see."""
     recorder = session.get(User, record.recorded_by_user_id)
     assert recorder is not None  # the consent's foreign key
-    data = as_json(fhir.consent(record, recorder.organisation))
+    data = as_json(fhir.consent(record, recorder.organisation, withheld=withheld))
+    shared = fhir.WITHHELD if withheld else record.shared_information
     data["extension"] = [
-        {"url": SHARED_INFORMATION, "valueString": record.shared_information},
+        {"url": SHARED_INFORMATION, "valueString": shared},
         {
             "url": RECORDED_BY,
             "valueReference": {
@@ -146,7 +149,10 @@ def read_consent(
     if record is None:
         raise not_found(f"no Consent {consent_id!r} among those you can see")
     audit_view(session, context, "Consent", "read", ids=[record.id], person_ids=[record.person_id])
-    return consent_resource(session, record)
+    withheld = referrals.consent_withheld(
+        session, context, record, viewer=principal, page="fhir.Consent"
+    )
+    return consent_resource(session, record, withheld=withheld)
 
 
 def search_consents(
@@ -179,7 +185,16 @@ def search_consents(
         ids=[record.id for record in records],
         person_ids=[record.person_id for record in records],
     )
-    return [consent_resource(session, record) for record in records], total
+    return [
+        consent_resource(
+            session,
+            record,
+            withheld=referrals.consent_withheld(
+                session, context, record, viewer=principal, page="fhir.Consent"
+            ),
+        )
+        for record in records
+    ], total
 
 
 def _extension(resource: Any, url: str) -> Any:
@@ -264,12 +279,27 @@ def _requester(session: Session, referral: Referral) -> Organisation:
     return organisation
 
 
-def service_request_resource(session: Session, referral: Referral) -> ServiceRequest:
-    return fhir.service_request(referral, _requester(session, referral))
+def service_request_resource(
+    session: Session, referral: Referral, shown: ShownNeeds | None = None
+) -> ServiceRequest:
+    return fhir.service_request(referral, _requester(session, referral), shown)
 
 
-def task_resource(session: Session, referral: Referral) -> Task:
-    return fhir.task(referral, _requester(session, referral))
+def task_resource(session: Session, referral: Referral, shown: ShownNeeds | None = None) -> Task:
+    return fhir.task(referral, _requester(session, referral), shown)
+
+
+def _shown(
+    session: Session,
+    context: AuditContext,
+    principal: Principal,
+    resource_type: str,
+    found: Sequence[Referral],
+) -> dict[str, ShownNeeds]:
+    """What the reader may see of each referral's needs (referrals.service.shown_needs)."""
+    return referrals.shown_needs(
+        session, context, found, viewer=principal, page=f"fhir.{resource_type}"
+    )
 
 
 def _referral(
@@ -285,11 +315,14 @@ def read_service_request(
     session: Session, context: AuditContext, principal: Principal, request_id: str
 ) -> ServiceRequest:
     referral = _referral(session, context, principal, "ServiceRequest", request_id)
-    return service_request_resource(session, referral)
+    shown = _shown(session, context, principal, "ServiceRequest", [referral])
+    return service_request_resource(session, referral, shown[referral.id])
 
 
 def read_task(session: Session, context: AuditContext, principal: Principal, task_id: str) -> Task:
-    return task_resource(session, _referral(session, context, principal, "Task", task_id))
+    referral = _referral(session, context, principal, "Task", task_id)
+    shown = _shown(session, context, principal, "Task", [referral])
+    return task_resource(session, referral, shown[referral.id])
 
 
 def _statuses_of_request(value: str) -> ColumnElement[bool]:
@@ -359,7 +392,10 @@ def search_service_requests(
     found, total = _search_referrals(
         session, context, principal, query, Referral.created_at.desc(), Referral.id
     )
-    return [service_request_resource(session, referral) for referral in found], total
+    shown = _shown(session, context, principal, "ServiceRequest", found)
+    return [
+        service_request_resource(session, referral, shown[referral.id]) for referral in found
+    ], total
 
 
 def search_tasks(
@@ -369,7 +405,8 @@ def search_tasks(
     found, total = _search_referrals(
         session, context, principal, query, Referral.created_at.asc(), Referral.id
     )
-    return [task_resource(session, referral) for referral in found], total
+    shown = _shown(session, context, principal, "Task", found)
+    return [task_resource(session, referral, shown[referral.id]) for referral in found], total
 
 
 def _service_of(resource: ServiceRequest) -> str:
@@ -453,7 +490,8 @@ def create_service_request(
         raise business_rule(str(error), "ServiceRequest.performer") from None
     except ConsentNotValid as error:
         raise business_rule(str(error), "ServiceRequest.supportingInfo") from None
-    return service_request_resource(session, referral)
+    shown = _shown(session, context, principal, "ServiceRequest", [referral])
+    return service_request_resource(session, referral, shown[referral.id])
 
 
 # Changing a Task
@@ -549,7 +587,8 @@ def update_task(
         _outcome(current),
     )
     if unchanged:
-        return current
+        shown = _shown(session, context, principal, "Task", [referral])
+        return task_resource(session, referral, shown[referral.id])
     try:
         changed = referrals.change_status(
             session,
@@ -568,4 +607,5 @@ def update_task(
         raise conflict(str(error), "Task.status") from None
     except ReferralInputError as error:
         raise _input_error(error, TASK_FIELDS) from None
-    return task_resource(session, changed)
+    shown = _shown(session, context, principal, "Task", [changed])
+    return task_resource(session, changed, shown[changed.id])

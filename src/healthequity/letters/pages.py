@@ -43,7 +43,7 @@ from healthequity.store.database import utc_now
 from healthequity.web.dependencies import get_session
 from healthequity.web.errors import error_response
 from healthequity.web.forms import Form
-from healthequity.web.navigation import HomeSection, NavItem
+from healthequity.web.navigation import HomeSection, NavItem, PersonSection
 from healthequity.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -58,6 +58,15 @@ HOME_SECTIONS = [
         "(to a housing office, a benefits assessor, an employer), and see the built-in ones.",
         "/letters/templates",
         service.EDITORS,
+    )
+]
+PERSON_SECTIONS = [
+    PersonSection(
+        "letters/_person_section.html",
+        lambda session, context, principal, person: service.issued_letters(
+            session, person, viewer=principal
+        ),
+        frozenset(WRITERS),
     )
 ]
 
@@ -137,7 +146,7 @@ def _letters_page(
         {
             "title": f"Letters about {person.full_name}",
             "person": person,
-            "letters": service.issued_letters(session, person),
+            "letters": service.issued_letters(session, person, viewer=principal),
             "templates": service.templates_to_write(session, principal),
             "kinds": service.RECIPIENT_KIND_LABELS,
             "errors": errors or [],

@@ -66,7 +66,9 @@ def list_letters(
         return error_response(request, 404, str(error))
     except PersonAccessDenied as error:
         return error_response(request, 403, str(error))
-    letters = [_letter_out(issued) for issued in service.issued_letters(session, person)]
+    issued = service.issued_letters(session, person, viewer=principal)
+    service.audit_letters_shown(session, context, person, "api.letters", issued)
+    letters = [_letter_out(found) for found in issued]
     return JSONResponse([letter.model_dump(mode="json") for letter in letters])
 
 

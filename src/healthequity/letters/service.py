@@ -10,8 +10,12 @@ Letters: `draft_letter` fills a template from the person's record and social his
 the clinician to check and change; `issue_letter` lays out the text they settled on as an
 A4 PDF, keeps the PDF and its SHA-256 on the record, and audits it. Only a user who may see
 the person (`people.service.can_see_person`) may draft, issue or read their letters, and
-sensitive needs (domestic abuse, immigration) go into a letter only when the clinician
-ticks them, which only clinical users of the care team are offered.
+sensitive needs (domestic abuse, safeguarding, immigration) go into a letter only when the
+clinician ticks them, which only clinical users of the care team are offered
+(`social_history.service.may_see_sensitive`). A letter that speaks of a sensitive need (it
+names a sensitive need of the vocabulary, or the finding of one of the person's sensitive
+needs, in its text or recipient) is for them alone too: anyone else who may see the record
+is not shown it, and every view of it is audited.
 """
 
 from __future__ import annotations
@@ -66,9 +70,14 @@ from healthequity.letters.models import (
 )
 from healthequity.needs import NEEDS, NEEDS_BY_CODE
 from healthequity.people.models import Person
-from healthequity.people.service import CLINICAL_ROLES, DEFAULT_PURPOSE, get_person
+from healthequity.people.service import DEFAULT_PURPOSE, get_person
 from healthequity.social_history.models import IdentifiedNeed, NeedLevel, NeedStatus
-from healthequity.social_history.service import needs_of_person
+from healthequity.social_history.service import (
+    audit_sensitive_view,
+    may_see_sensitive,
+    needs_of_person,
+    visible_needs_of_person,
+)
 from healthequity.store.database import utc_now
 
 LONDON = ZoneInfo("Europe/London")
@@ -467,19 +476,19 @@ class LetterNeed:
     findings: tuple[str, ...]
     level: NeedLevel
     sensitive: bool
+    identified_need_ids: tuple[str, ...] = ()  # the findings' records, for the audit
 
     @property
     def values(self) -> NeedValues:
         return NeedValues(self.name, "; ".join(self.findings), LEVEL_WORDS[self.level])
 
 
-def _letter_needs(session: Session, principal: Principal, person_id: str) -> list[LetterNeed]:
+def _letter_needs(session: Session, principal: Principal, person: Person) -> list[LetterNeed]:
     """The person's current needs, one for each need however many answers showed it: those
     that matter most to them first, then in the order of the needs vocabulary (housing
-    first); sensitive ones only for clinical users."""
-    rows = needs_of_person(
-        session, person_id, include_sensitive=principal.has_any_role(CLINICAL_ROLES)
-    )
+    first); sensitive ones only for those who may see them (the care team's clinical
+    users)."""
+    rows = visible_needs_of_person(session, principal, person)
     grouped: dict[str, list[IdentifiedNeed]] = {}
     for row in rows:
         if row.status is NeedStatus.ACTIVE and row.level is not NeedLevel.NO_NEED:
@@ -501,27 +510,23 @@ def _letter_needs(session: Session, principal: Principal, person_id: str) -> lis
                 tuple(findings),
                 max((row.level for row in found), key=_LEVEL_RANK.__getitem__),
                 any(row.sensitive for row in found),
+                tuple(row.id for row in found),
             )
         )
     return needs
+
+
+def _sensitive_ids(needs: Iterable[LetterNeed]) -> list[str]:
+    return [need_id for need in needs if need.sensitive for need_id in need.identified_need_ids]
 
 
 def needs_for_letter(
     session: Session, context: AuditContext, principal: Principal, person: Person
 ) -> list[LetterNeed]:
     """The needs a letter about the person may mention, to offer the clinician; showing
-    sensitive ones is audited (the names of the needs are not)."""
-    needs = _letter_needs(session, principal, person.id)
-    sensitive = sum(need.sensitive for need in needs)
-    if sensitive:
-        _audit(
-            session,
-            context,
-            "sensitive_needs.view",
-            "person",
-            person.id,
-            {"sensitive_needs_shown": sensitive},
-        )
+    sensitive ones is audited by id (what they are is not)."""
+    needs = _letter_needs(session, principal, person)
+    audit_sensitive_view(session, context, person.id, "letter_form", _sensitive_ids(needs))
     return needs
 
 
@@ -636,7 +641,7 @@ def draft_letter(
         errors.append(
             ("extra_text", f"What you add must be {EXTRA_TEXT_LIMIT:,} characters or fewer")
         )
-    offered = _letter_needs(session, principal, person.id)
+    offered = _letter_needs(session, principal, person)
     if need_codes is None:
         chosen = [need for need in offered if not need.sensitive]
     else:
@@ -676,6 +681,7 @@ def draft_letter(
             "sensitive_needs_included": sum(need.sensitive for need in chosen),
         },
     )
+    audit_sensitive_view(session, context, person.id, "letter_draft", _sensitive_ids(chosen))
     return Draft(text, template.id, template.version, template.name, tuple(n.code for n in chosen))
 
 
@@ -798,6 +804,7 @@ class IssuedLetter:
     letter: Letter
     author: str
     template_name: str
+    sensitive: bool = False  # it speaks of a sensitive need
 
     @property
     def when(self) -> str:
@@ -812,12 +819,32 @@ class IssuedLetter:
         return " ".join(digest[i : i + 8] for i in range(0, len(digest), 8))
 
 
+def _sensitive_terms(session: Session, person_id: str) -> tuple[str, ...]:
+    """What a letter says when it speaks of a sensitive need, case-folded: the names of the
+    vocabulary's sensitive needs, and the findings of the person's sensitive needs (as
+    letters are filled in with them)."""
+    terms = {need.label for need in NEEDS if need.sensitive}
+    terms.update(
+        _SEMANTIC_TAG.sub("", row.snomed_display)
+        for row in needs_of_person(session, person_id, include_sensitive=True)
+        if row.sensitive
+    )
+    return tuple(sorted(term.casefold() for term in terms if term.strip()))
+
+
+def _speaks_of(letter: Letter, terms: tuple[str, ...]) -> bool:
+    written = f"{letter.recipient_name}\n{letter.text}".casefold()
+    return any(term in written for term in terms)
+
+
 def issued_letters(
-    session: Session, person: Person, letter_id: str | None = None
+    session: Session, person: Person, letter_id: str | None = None, *, viewer: Principal
 ) -> list[IssuedLetter]:
-    """The letters issued about the person, the newest first (or the one with `letter_id`).
-    Not audited: `person` comes from `people.service.get_person`, which audited the read
-    and checked the user may see it."""
+    """The letters issued about the person that `viewer` may see, the newest first (or the
+    one with `letter_id`): those that speak of a sensitive need only for those who may see
+    it (social_history.service.may_see_sensitive). Not audited: `person` comes from
+    `people.service.get_person`, which audited the read and checked the user may see it; a
+    view of a sensitive letter's text is audited by its caller (`audit_letters_shown`)."""
     query = (
         select(Letter, User.display_name, LetterTemplateVersion.name)
         .join(User, User.id == Letter.created_by_user_id)
@@ -831,7 +858,22 @@ def issued_letters(
     )
     if letter_id is not None:
         query = query.where(Letter.id == letter_id)
-    return [IssuedLetter(*row) for row in session.execute(query)]
+    terms = _sensitive_terms(session, person.id)
+    found = [
+        IssuedLetter(letter, author, name, _speaks_of(letter, terms))
+        for letter, author, name in session.execute(query)
+    ]
+    if may_see_sensitive(viewer, person):
+        return found
+    return [issued for issued in found if not issued.sensitive]
+
+
+def audit_letters_shown(
+    session: Session, context: AuditContext, person: Person, page: str, shown: list[IssuedLetter]
+) -> None:
+    """Audit a view that showed the text of letters speaking of a sensitive need, by id."""
+    ids = [issued.letter.id for issued in shown if issued.sensitive]
+    audit_sensitive_view(session, context, person.id, page, ids)
 
 
 def get_letter(
@@ -844,10 +886,11 @@ def get_letter(
     """One letter about the person, audited as read; LetterNotFound if the person has no
     letter with that id."""
     person = get_person(session, context, person_id, principal=principal)
-    found = issued_letters(session, person, letter_id)
+    found = issued_letters(session, person, letter_id, viewer=principal)
     if not found:
         raise LetterNotFound(letter_id)
     _audit(session, context, "read", "letter", letter_id, {"person_id": person.id})
+    audit_letters_shown(session, context, person, "letter", found)
     return found[0]
 
 
@@ -861,7 +904,7 @@ def letter_document(
     """The PDF of a letter as it was issued, audited as downloaded; LetterAltered if it no
     longer matches the SHA-256 taken when it was issued."""
     person = get_person(session, context, person_id, principal=principal)
-    found = issued_letters(session, person, letter_id)
+    found = issued_letters(session, person, letter_id, viewer=principal)
     if not found:
         raise LetterNotFound(letter_id)
     issued = found[0]
@@ -872,4 +915,5 @@ def letter_document(
             "was issued: it has been changed since"
         )
     _audit(session, context, "download", "letter", letter_id, {"person_id": person.id})
+    audit_letters_shown(session, context, person, "letter_pdf", found)
     return issued, pdf

@@ -43,7 +43,7 @@ from healthequity.web.dependencies import get_session
 from healthequity.web.errors import error_response
 from healthequity.web.forms import Form
 from healthequity.web.navigation import HomeSection, NavItem
-from healthequity.web.templating import render
+from healthequity.web.templating import person_sections, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -512,12 +512,14 @@ def person_page(
     found = _person_or_error(request, session, context, principal, person_id)
     if not isinstance(found, Person):
         return found
-    return _person_view(request, session, found)
+    return _person_view(request, session, context, principal, found)
 
 
 def _person_view(
     request: Request,
     session: Session,
+    context: AuditContext,
+    principal: Principal,
     person: Person,
     *,
     care_team_error: str | None = None,
@@ -543,6 +545,10 @@ def _person_view(
             "team_changed": params.get("team"),
             "errors": care_team_form.errors,
             "care_team_form": care_team_form,
+            "sections": [
+                (section.template, section.load(session, context, principal, person))
+                for section in person_sections(request)
+            ],
         },
         status_code=status_code,
     )
@@ -643,6 +649,8 @@ async def add_to_care_team(
         return _person_view(
             request,
             session,
+            context,
+            principal,
             found,
             care_team_error=problem,
             care_team_email=email,

@@ -14,6 +14,10 @@ its profiles. Organisations and directory services are referred to by identifier
 API does not serve them as resources; needs are coded, Conditions and Patients referred to,
 as the social history's resources are. meta.versionId is the referral's version, the one a
 change must quote (optimistic locking).
+
+A reader who may not see the sensitive needs a referral is for (`service.shown_needs`) gets
+its resources without them and without their free text: the note, the reasons in words, the
+outcome, and what the consent shares and what for.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from healthequity.auth.models import Organisation
 from healthequity.needs import NEEDS_BY_CODE
 from healthequity.referrals.lifecycle import FAILURE_REASON_LABELS
 from healthequity.referrals.models import Consent, ConsentStatus, Referral, ReferralStatus
+from healthequity.referrals.schemas import ShownNeeds
 from healthequity.social_history.fhir import NEED_SYSTEM
 from healthequity.social_history.instruments import FHIR_BASE
 
@@ -87,12 +92,24 @@ def _coding(system: str, code: str, display: str) -> dict[str, str]:
     return {"system": system, "code": code, "display": display}
 
 
-def service_request(referral: Referral, requester: Organisation) -> ServiceRequest:
+def _reader_needs(referral: Referral, shown: ShownNeeds | None) -> list[tuple[str, str]]:
+    """(identified need id, need code) of the needs the reader may see: all of them when
+    nothing is `shown` apart."""
+    if shown is None:
+        return [(need.identified_need_id, need.need_code) for need in referral.needs]
+    return [(need.identified_need_id, need.code) for need in shown.needs]
+
+
+def service_request(
+    referral: Referral, requester: Organisation, shown: ShownNeeds | None = None
+) -> ServiceRequest:
     """The referral as the request for a service: for whom, from whom, to which service,
-    for which needs, on which consent, with the note shared with the provider."""
+    for which needs, on which consent, with the note shared with the provider. `shown`:
+    what the reader may see of its needs, when that is not all of them."""
+    needs = _reader_needs(referral, shown)
+    withheld = shown is not None and shown.withheld
     categories = [
-        {"coding": [_coding(NEED_SYSTEM, need.need_code, NEEDS_BY_CODE[need.need_code].label)]}
-        for need in referral.needs
+        {"coding": [_coding(NEED_SYSTEM, code, NEEDS_BY_CODE[code].label)]} for _, code in needs
     ]
     if referral.is_social_prescription:
         categories.append(
@@ -123,17 +140,20 @@ def service_request(referral: Referral, requester: Organisation) -> ServiceReque
                 "display": referral.service_name,
             }
         ],
-        "reasonReference": [
-            {"reference": f"Condition/{need.identified_need_id}"} for need in referral.needs
-        ],
+        "reasonReference": [{"reference": f"Condition/{need_id}"} for need_id, _ in needs],
         "supportingInfo": [{"reference": f"Consent/{referral.consent_id}"}],
     }
-    if referral.shared_note:
+    if referral.shared_note and not withheld:
         resource["note"] = [{"text": referral.shared_note}]
     return ServiceRequest.model_validate(resource)
 
 
-def _status_reason(referral: Referral) -> dict[str, Any] | None:
+def _status_reason(referral: Referral, withheld: bool) -> dict[str, Any] | None:
+    if withheld:  # the words may speak of the sensitive need; the coded reason does not
+        if referral.failure_reason is None:
+            return None
+        code = referral.failure_reason
+        return {"coding": [_coding(FAILURE_REASON_SYSTEM, code.value, FAILURE_REASON_LABELS[code])]}
     if referral.failure_reason is not None:
         return {
             "coding": [
@@ -148,8 +168,10 @@ def _status_reason(referral: Referral) -> dict[str, Any] | None:
     return {"text": referral.status_reason} if referral.status_reason else None
 
 
-def task(referral: Referral, requester: Organisation) -> Task:
-    """The Task that tracks the referral: its status and why, who owns it, its outcome."""
+def task(referral: Referral, requester: Organisation, shown: ShownNeeds | None = None) -> Task:
+    """The Task that tracks the referral: its status and why, who owns it, its outcome.
+    `shown`: what the reader may see of its needs, when that is not all of them."""
+    withheld = shown is not None and shown.withheld
     resource: dict[str, Any] = {
         "resourceType": "Task",
         "id": referral.id,
@@ -166,10 +188,10 @@ def task(referral: Referral, requester: Organisation) -> Task:
             referral.provider_organization_id, referral.consent.recipient_name
         ),
     }
-    reason = _status_reason(referral)
+    reason = _status_reason(referral, withheld)
     if reason is not None:
         resource["statusReason"] = reason
-    if referral.status == ReferralStatus.COMPLETED and referral.outcome:
+    if referral.status == ReferralStatus.COMPLETED and referral.outcome and not withheld:
         resource["output"] = [
             {
                 "type": {"coding": [_coding(TASK_OUTPUT_SYSTEM, "outcome", "Outcome")]},
@@ -179,15 +201,21 @@ def task(referral: Referral, requester: Organisation) -> Task:
     return Task.model_validate(resource)
 
 
-def consent(record: Consent, custodian: Organisation) -> FhirConsent:
+WITHHELD = "Withheld: it speaks of a sensitive need"
+
+
+def consent(record: Consent, custodian: Organisation, *, withheld: bool = False) -> FhirConsent:
     """The person's consent to disclose information to the recipient organisation, from
     when it was recorded up to and including the day it runs out. `custodian` is the
-    organisation that recorded it."""
+    organisation that recorded it. `withheld`: what is shared and what for name a sensitive
+    need the reader may not see, and are left out."""
+    shared = WITHHELD if withheld else record.shared_information
+    purpose = WITHHELD if withheld else record.purpose
     narrative = (
         '<div xmlns="http://www.w3.org/1999/xhtml">'
         f"<p>Shares with {html.escape(record.recipient_name)}: "
-        f"{html.escape(record.shared_information)}</p>"
-        f"<p>For: {html.escape(record.purpose)}</p>"
+        f"{html.escape(shared)}</p>"
+        f"<p>For: {html.escape(purpose)}</p>"
         f"<p>Until: {record.expires_on.isoformat()}</p></div>"
     )
     resource: dict[str, Any] = {
@@ -203,7 +231,7 @@ def consent(record: Consent, custodian: Organisation) -> FhirConsent:
         "organization": [_organisation(custodian)],
         "policyRule": {
             "coding": [_coding(ACT_CODE_SYSTEM, "OPTIN", "opt-in")],
-            "text": record.purpose,
+            "text": purpose,
         },
         "provision": {
             "type": "permit",

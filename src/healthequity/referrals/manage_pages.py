@@ -34,7 +34,6 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, QueryParams
 
 from healthequity.audit.schemas import AuditContext
-from healthequity.audit.service import record_event
 from healthequity.auth.dependencies import allow, audit_context
 from healthequity.auth.models import ApiToken, Role, User
 from healthequity.auth.schemas import Principal
@@ -67,12 +66,12 @@ from healthequity.referrals.schemas import (
     DueCheckKind,
     ReferralPage,
     ReferralSummary,
+    ShownNeeds,
 )
-from healthequity.social_history.models import IdentifiedNeed
 from healthequity.web.dependencies import get_database, get_session
 from healthequity.web.errors import error_response
 from healthequity.web.forms import Form
-from healthequity.web.navigation import HomeSection, NavItem
+from healthequity.web.navigation import HomeSection, NavItem, PersonSection
 from healthequity.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -90,6 +89,23 @@ NAVIGATION = [
     NavItem("Referrals", CASELOAD, REFERRERS),
     NavItem("Referrals inbox", INBOX, PROVIDERS),
 ]
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _due_figure(session: Session, principal: Principal) -> str | None:
+    if principal.user_id is None:
+        return None
+    return _plural(service.count_due(session, principal.user_id), "check due", "checks due")
+
+
+def _inbox_figure(session: Session, principal: Principal) -> str:
+    waiting = service.count_waiting_in_inbox(session, principal.organisation_id)
+    return _plural(waiting, "new referral to open", "new referrals to open")
+
+
 HOME_SECTIONS = [
     HomeSection(
         "Your referrals",
@@ -104,6 +120,7 @@ HOME_SECTIONS = [
         "whether they are still attending.",
         OVERDUE,
         REFERRERS,
+        figure=_due_figure,
     ),
     HomeSection(
         "Referrals inbox",
@@ -111,8 +128,19 @@ HOME_SECTIONS = [
         "with the person and the outcome.",
         INBOX,
         PROVIDERS,
+        figure=_inbox_figure,
     ),
 ]
+
+
+def _person_referrals(
+    session: Session, context: AuditContext, principal: Principal, person: Person
+) -> list[Row]:
+    found = service.referrals_of_person(session, context, person.id, actor=principal)
+    return rows_of(found, today_in_london())
+
+
+PERSON_SECTIONS = [PersonSection("referrals/_person_section.html", _person_referrals, REFERRERS)]
 
 STATUS_LABELS: Mapping[ReferralStatus, str] = {
     S.DRAFT: "Draft",
@@ -339,15 +367,8 @@ class NeedView:
     sensitive: bool
 
 
-def _needs(session: Session, referral: Referral) -> list[NeedView]:
-    views = []
-    for item in referral.needs:
-        identified = session.get(IdentifiedNeed, item.identified_need_id)
-        taxonomy = NEEDS_BY_CODE.get(item.need_code)
-        sensitive = bool(
-            (identified is not None and identified.sensitive) or (taxonomy and taxonomy.sensitive)
-        )
-        views.append(NeedView(item.need_code, need_label(item.need_code), sensitive))
+def _needs(shown: ShownNeeds) -> list[NeedView]:
+    views = [NeedView(item.code, need_label(item.code), item.sensitive) for item in shown.needs]
     return sorted(views, key=lambda view: view.label)
 
 
@@ -387,17 +408,10 @@ def _referral_view(
     side = side_of(principal, referral, person)
     if side.sees_record:
         get_person(session, context, person.id, principal=principal)  # audits the passport
-    needs = _needs(session, referral)
-    sensitive = [view for view in needs if view.sensitive]
-    if sensitive:
-        record_event(
-            session,
-            context,
-            "referral.sensitive_needs.view",
-            subject_type="referral",
-            subject_id=referral.id,
-            detail={"person_id": person.id, "sensitive_needs": len(sensitive)},
-        )
+    # Sensitive needs only for the care team's clinical users and the provider it was sent
+    # to; for anyone else they, and the free text that speaks of them, are withheld.
+    shown = service.shown_needs(session, context, [referral], viewer=principal, page="referral")
+    needs = _needs(shown[referral.id])
     forms = _default_forms(referral)
     errors: list[tuple[str, str]] = []
     kept: list[tuple[str, str]] = []
@@ -424,6 +438,7 @@ def _referral_view(
             "side": side,
             "contact": contact_details(person),
             "needs": needs,
+            "withheld": shown[referral.id].withheld,
             "status_label": STATUS_LABELS[referral.status],
             "status_colour": STATUS_TAGS[referral.status],
             "status_labels": STATUS_LABELS,
@@ -951,10 +966,12 @@ def caseload_page(
         statuses=statuses, need_code=need_code, service_id=service_id, overdue_only=overdue_only
     )
     page = query.page()
-    found = service.caseload(session, context, user_id, filters, sort, page)
+    found = service.caseload(session, context, user_id, filters, sort, page, viewer=principal)
     if found.page > found.pages:  # asked past the end: show the last page
-        found = service.caseload(session, context, user_id, filters, sort, found.pages)
-    due = service.overdue(session, context, user_id=user_id)
+        found = service.caseload(
+            session, context, user_id, filters, sort, found.pages, viewer=principal
+        )
+    due = service.overdue(session, context, user_id=user_id, viewer=principal)
     headers = [
         ("person", "Person", CaseloadSort.PERSON),
         ("service", "Service", CaseloadSort.SERVICE),
@@ -1013,9 +1030,11 @@ def overdue_page(
         errors.append(("whose-1", "Choose your referrals or your organisation's"))
         whose = "mine"
     checks = (
-        service.overdue(session, context, organisation_id=principal.organisation_id)
+        service.overdue(
+            session, context, organisation_id=principal.organisation_id, viewer=principal
+        )
         if whose == "organisation"
-        else service.overdue(session, context, user_id=principal.user_id or 0)
+        else service.overdue(session, context, user_id=principal.user_id or 0, viewer=principal)
     )
     today = today_in_london()
 

@@ -42,13 +42,8 @@ from healthequity.referrals.exceptions import ReferralError, ReferralNotFound
 from healthequity.referrals.models import Referral
 from healthequity.social_history import service as social_history
 from healthequity.social_history.models import IdentifiedNeed, NeedLevel
-from healthequity.social_history.pages import (
-    CLINICAL_ROLES,
-    audit_sensitive_view,
-    may_see_sensitive,
-    need_labels,
-    person_for_page,
-)
+from healthequity.social_history.pages import CLINICAL_ROLES, need_labels, person_for_page
+from healthequity.social_history.service import audit_sensitive_view, may_see_sensitive
 from healthequity.web.dependencies import get_session
 from healthequity.web.errors import error_response
 from healthequity.web.forms import Form
@@ -751,6 +746,7 @@ def referrals_sent(
             sent.append(referral)
     if not sent:
         return error_response(request, 404, "There are no referrals with those references.")
+    shown = service.shown_needs(session, context, sent, viewer=principal, page="referrals_sent")
     return render(
         request,
         "referrals/make_sent.html",
@@ -762,7 +758,7 @@ def referrals_sent(
                     referral,
                     ", ".join(
                         NEEDS_BY_CODE[code].label if code in NEEDS_BY_CODE else code
-                        for code in dict.fromkeys(need.need_code for need in referral.needs)
+                        for code in dict.fromkeys(need.code for need in shown[referral.id].needs)
                     ),
                 )
                 for referral in sent

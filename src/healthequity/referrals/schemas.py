@@ -24,14 +24,36 @@ class ReferralSummary:
     service_name: str
     provider_organization_id: str
     status: ReferralStatus
-    status_reason: str | None
-    need_codes: tuple[str, ...]
+    status_reason: str | None  # None also when withheld with the sensitive needs
+    need_codes: tuple[str, ...]  # those the viewer may see
     is_social_prescription: bool
     follow_up_on: date
     attendance_check_on: date | None
     requester_user_id: int
     created_at: datetime
     updated_at: datetime
+    # The sensitive needs listed (identified need ids), for the audit of the view.
+    sensitive_need_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ShownNeed:
+    """A need a referral is for, as a viewer may see it."""
+
+    identified_need_id: str
+    code: str
+    sensitive: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ShownNeeds:
+    """What a viewer may see of the needs a referral is for. When `withheld`, the referral
+    is for sensitive needs the viewer may not see: they are left out, and so is the
+    referral's free text (the note, reasons, outcome, history and consent), which speaks of
+    them."""
+
+    needs: tuple[ShownNeed, ...]
+    withheld: bool
 
 
 class ContactMethod(enum.StrEnum):

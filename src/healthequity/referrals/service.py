@@ -21,6 +21,13 @@ The row UPDATE is the first write of the change, so on SQLite (WAL) a second wri
 the store's busy timeout for the first to commit and then finds the version moved on; on
 PostgreSQL the second UPDATE waits on the row lock and then matches no row.
 
+Sensitive needs (domestic abuse, safeguarding, immigration; see social_history.service) on a
+referral: the clinical users of the person's care team see them, and so does the provider the
+referral was sent to, as it is for those needs; anyone else who may see the referral (an
+administrator, a colleague of the referrer outside the care team) sees it without them, and
+without its free text, which speaks of them (`shown_needs`, and the lists' summaries). Every
+view that shows them is audited by id (social_history.service.audit_sensitive_view).
+
 Follow-up dates default to 14 days after the referral; a service may have its own number of
 days in ServiceReferralSettings (keyed by the directory's service id), and a referrer may
 give another when referring or move it later. A social prescription also gets a "still
@@ -34,7 +41,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Select, case, false, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -45,7 +52,7 @@ from healthequity.auth.schemas import Principal
 from healthequity.directory.curation import RecordNotFound, organization_records
 from healthequity.directory.models import ServiceStatus
 from healthequity.directory.search import get_service, today_in_london
-from healthequity.needs import UnknownNeed, need
+from healthequity.needs import NEEDS_BY_CODE, UnknownNeed, need
 from healthequity.people.models import Person
 from healthequity.people.service import can_see_person
 from healthequity.referrals import lifecycle, outcomes
@@ -80,8 +87,11 @@ from healthequity.referrals.schemas import (
     DueCheckKind,
     ReferralPage,
     ReferralSummary,
+    ShownNeed,
+    ShownNeeds,
 )
 from healthequity.social_history.models import IdentifiedNeed
+from healthequity.social_history.service import audit_sensitive_view, sensitive_visible_to
 from healthequity.store.database import utc_now
 
 DEFAULT_FOLLOW_UP_DAYS = 14
@@ -662,6 +672,133 @@ def record_attendance_check(
     return referral
 
 
+# Sensitive needs
+
+
+def _needs_of(session: Session, referral_ids: Iterable[str]) -> dict[str, list[ShownNeed]]:
+    """The needs each referral is for, by code, each sensitive when the finding it was made
+    for is, or the need itself."""
+    found: dict[str, list[ShownNeed]] = {referral_id: [] for referral_id in referral_ids}
+    if not found:
+        return found
+    rows = session.execute(
+        select(
+            ReferralNeed.referral_id,
+            ReferralNeed.identified_need_id,
+            ReferralNeed.need_code,
+            IdentifiedNeed.sensitive,
+        )
+        .join(IdentifiedNeed, IdentifiedNeed.id == ReferralNeed.identified_need_id)
+        .where(ReferralNeed.referral_id.in_(list(found)))
+        .order_by(ReferralNeed.need_code, ReferralNeed.identified_need_id)
+    )
+    for referral_id, need_id, code, sensitive in rows:
+        known = NEEDS_BY_CODE.get(code)
+        flagged = bool(sensitive) or (known is not None and known.sensitive)
+        found[referral_id].append(ShownNeed(need_id, code, flagged))
+    return found
+
+
+def _people_with_sensitive_shown_to(viewer: Principal | None) -> Select[str]:
+    condition = false() if viewer is None else sensitive_visible_to(viewer)
+    return select(Person.id).where(condition)
+
+
+def _sees_sensitive(
+    session: Session, viewer: Principal | None, referrals: Sequence[Referral]
+) -> set[str]:
+    """The ids of the referrals whose sensitive needs the viewer may see: as the clinical
+    user of the person's care team (social_history.service.may_see_sensitive), or as the
+    provider it was sent to."""
+    if viewer is None or not referrals:
+        return set()
+    in_care_team = set(
+        session.scalars(
+            select(Person.id).where(
+                Person.id.in_({referral.person_id for referral in referrals}),
+                sensitive_visible_to(viewer),
+            )
+        )
+    )
+    linked = set(
+        session.scalars(
+            select(ProviderLink.directory_organization_id).where(
+                ProviderLink.organisation_id == viewer.organisation_id
+            )
+        )
+    )
+    return {
+        referral.id
+        for referral in referrals
+        if referral.person_id in in_care_team
+        or (referral.status != ReferralStatus.DRAFT and referral.provider_organization_id in linked)
+    }
+
+
+def _sensitive_shown(referral_id: str, needs: Iterable[ShownNeed]) -> list[str]:
+    """What a view of the referral showed that is sensitive, by id: the referral (its free
+    text) and its sensitive needs; nothing when it showed no sensitive need."""
+    sensitive = [item.identified_need_id for item in needs if item.sensitive]
+    return [referral_id, *sensitive] if sensitive else []
+
+
+def _audit_sensitive(
+    session: Session, context: AuditContext, page: str, shown: Iterable[tuple[str, list[str]]]
+) -> None:
+    """One audit event for each person some of whose sensitive content was shown, naming
+    the referrals and needs (person id, ids)."""
+    by_person: dict[str, list[str]] = {}
+    for person_id, ids in shown:
+        if ids:
+            by_person.setdefault(person_id, []).extend(ids)
+    for person_id, ids in by_person.items():
+        audit_sensitive_view(session, context, person_id, page, ids)
+
+
+def shown_needs(
+    session: Session,
+    context: AuditContext,
+    referrals: Sequence[Referral],
+    *,
+    viewer: Principal,
+    page: str,
+) -> dict[str, ShownNeeds]:
+    """For each referral (by id), the needs it is for that the viewer may see, and whether
+    sensitive ones (and with them the referral's free text) are withheld. A view that shows
+    sensitive needs is audited as `page`, naming the referral and the needs."""
+    needs = _needs_of(session, [referral.id for referral in referrals])
+    entitled = _sees_sensitive(session, viewer, referrals)
+    shown: dict[str, ShownNeeds] = {}
+    for referral in referrals:
+        every = needs[referral.id]
+        if referral.id in entitled:
+            shown[referral.id] = ShownNeeds(tuple(every), withheld=False)
+        else:
+            kept = tuple(item for item in every if not item.sensitive)
+            shown[referral.id] = ShownNeeds(kept, withheld=len(kept) < len(every))
+    _audit_sensitive(
+        session,
+        context,
+        page,
+        (
+            (referral.person_id, _sensitive_shown(referral.id, shown[referral.id].needs))
+            for referral in referrals
+        ),
+    )
+    return shown
+
+
+def consent_withheld(
+    session: Session, context: AuditContext, consent: Consent, *, viewer: Principal, page: str
+) -> bool:
+    """Whether what the consent shares, and what for, is withheld from the viewer: it names
+    the needs of the referrals made on it, one of them sensitive, which the viewer may not
+    see. Showing it to one who may is audited as `page`."""
+    made_on = list(session.scalars(select(Referral).where(Referral.consent_id == consent.id)))
+    shown = shown_needs(session, context, made_on, viewer=viewer, page=page)
+    return any(item.withheld for item in shown.values())
+
+
 # Reading
 
 
@@ -696,7 +833,12 @@ def _summaries(
     *,
     offset: int = 0,
     limit: int | None = None,
+    viewer: Principal | None,
+    provider: bool = False,
 ) -> list[ReferralSummary]:
+    """The referrals as a list shows them to `viewer`: sensitive needs, and the status
+    reason with them, only on the referrals whose sensitive needs the viewer may see (all
+    of them for `provider`, a list of the referrals sent to the viewer's organisation)."""
     rows = session.execute(
         select(Referral, Person.given_name, Person.family_name)
         .join(Person, Person.id == Referral.person_id)
@@ -705,35 +847,58 @@ def _summaries(
         .offset(offset)
         .limit(limit)
     ).all()
-    need_codes: dict[str, list[str]] = {}
-    if rows:
-        for referral_id, code in session.execute(
-            select(ReferralNeed.referral_id, ReferralNeed.need_code)
-            .where(ReferralNeed.referral_id.in_([row[0].id for row in rows]))
-            .order_by(ReferralNeed.need_code)
-        ):
-            need_codes.setdefault(referral_id, []).append(code)
-    return [
-        ReferralSummary(
-            id=referral.id,
-            version=referral.version,
-            person_id=referral.person_id,
-            person_name=f"{given} {family}",
-            service_id=referral.service_id,
-            service_name=referral.service_name,
-            provider_organization_id=referral.provider_organization_id,
-            status=referral.status,
-            status_reason=referral.status_reason,
-            need_codes=tuple(need_codes.get(referral.id, ())),
-            is_social_prescription=referral.is_social_prescription,
-            follow_up_on=referral.follow_up_on,
-            attendance_check_on=referral.attendance_check_on,
-            requester_user_id=referral.requester_user_id,
-            created_at=referral.created_at,
-            updated_at=referral.updated_at,
+    referrals = [row[0] for row in rows]
+    needs = _needs_of(session, [referral.id for referral in referrals])
+    entitled = (
+        {referral.id for referral in referrals}
+        if provider
+        else _sees_sensitive(session, viewer, referrals)
+    )
+    summaries: list[ReferralSummary] = []
+    for referral, given, family in rows:
+        every = needs[referral.id]
+        shown = every if referral.id in entitled else [n for n in every if not n.sensitive]
+        withheld = len(shown) < len(every)
+        summaries.append(
+            ReferralSummary(
+                id=referral.id,
+                version=referral.version,
+                person_id=referral.person_id,
+                person_name=f"{given} {family}",
+                service_id=referral.service_id,
+                service_name=referral.service_name,
+                provider_organization_id=referral.provider_organization_id,
+                status=referral.status,
+                status_reason=None if withheld else referral.status_reason,
+                need_codes=tuple(item.code for item in shown),
+                is_social_prescription=referral.is_social_prescription,
+                follow_up_on=referral.follow_up_on,
+                attendance_check_on=referral.attendance_check_on,
+                requester_user_id=referral.requester_user_id,
+                created_at=referral.created_at,
+                updated_at=referral.updated_at,
+                sensitive_need_ids=tuple(
+                    item.identified_need_id for item in shown if item.sensitive
+                ),
+            )
         )
-        for referral, given, family in rows
-    ]
+    return summaries
+
+
+def _audit_listed(
+    session: Session, context: AuditContext, page: str, items: Iterable[ReferralSummary]
+) -> None:
+    """Audit the sensitive needs a list showed, by person."""
+    _audit_sensitive(
+        session,
+        context,
+        page,
+        ((item.person_id, _listed_sensitive(item)) for item in items),
+    )
+
+
+def _listed_sensitive(item: ReferralSummary) -> list[str]:
+    return [item.id, *item.sensitive_need_ids] if item.sensitive_need_ids else []
 
 
 def _page(
@@ -742,6 +907,9 @@ def _page(
     order: Iterable[ColumnElement[Any]],
     page: int,
     page_size: int,
+    *,
+    viewer: Principal | None,
+    provider: bool = False,
 ) -> ReferralPage:
     if page < 1:
         raise ReferralInputError({"page": f"expected a page number from 1, got {page}"})
@@ -754,7 +922,15 @@ def _page(
         )
         or 0
     )
-    items = _summaries(session, conditions, order, offset=(page - 1) * page_size, limit=page_size)
+    items = _summaries(
+        session,
+        conditions,
+        order,
+        offset=(page - 1) * page_size,
+        limit=page_size,
+        viewer=viewer,
+        provider=provider,
+    )
     return ReferralPage(items, total, page, page_size)
 
 
@@ -768,8 +944,11 @@ def caseload(
     *,
     page_size: int = DEFAULT_PAGE_SIZE,
     today: date | None = None,
+    viewer: Principal | None = None,
 ) -> ReferralPage:
-    """One page of the referrals `user_id` made, filtered and sorted."""
+    """One page of the referrals `user_id` made, filtered and sorted, as `viewer` (the user,
+    signed in) may see them: sensitive needs only where they may see them; none without a
+    viewer."""
     today = today or today_in_london()
     conditions: list[ColumnElement[bool]] = [
         Referral.requester_user_id == user_id,
@@ -777,14 +956,16 @@ def caseload(
     ]
     if filters.need_code is not None:
         try:
-            need(filters.need_code)
+            wanted = need(filters.need_code)
         except UnknownNeed as unknown:
             raise ReferralInputError({"need_code": str(unknown)}) from None
         conditions.append(
             Referral.id.in_(
-                select(ReferralNeed.referral_id).where(ReferralNeed.need_code == filters.need_code)
+                select(ReferralNeed.referral_id).where(ReferralNeed.need_code == wanted.code)
             )
         )
+        if wanted.sensitive:  # finding referrals by a sensitive need shows who has it
+            conditions.append(Referral.person_id.in_(_people_with_sensitive_shown_to(viewer)))
     if filters.service_id is not None:
         conditions.append(Referral.service_id == filters.service_id)
     if filters.person_id is not None:
@@ -796,7 +977,7 @@ def caseload(
         ]
     if filters.social_prescriptions_only:
         conditions.append(Referral.is_social_prescription.is_(True))
-    result = _page(session, conditions, _SORTS[sort], page, page_size)
+    result = _page(session, conditions, _SORTS[sort], page, page_size, viewer=viewer)
     record_event(
         session,
         context,
@@ -805,7 +986,28 @@ def caseload(
         subject_id=user_id,
         detail={"page": page, "referral_ids": [item.id for item in result.items]},
     )
+    _audit_listed(session, context, "referral.caseload", result.items)
     return result
+
+
+def referrals_of_person(
+    session: Session, context: AuditContext, person_id: str, *, actor: Principal
+) -> list[ReferralSummary]:
+    """Every referral made for the person, the newest first, for those who may see them."""
+    _person(session, person_id, actor)
+    items = _summaries(
+        session, [Referral.person_id == person_id], [Referral.created_at.desc()], viewer=actor
+    )
+    record_event(
+        session,
+        context,
+        "referral.person.read",
+        subject_type="person",
+        subject_id=person_id,
+        detail={"referral_ids": [item.id for item in items]},
+    )
+    _audit_listed(session, context, "referral.person", items)
+    return items
 
 
 def caseload_services(session: Session, user_id: int) -> list[tuple[str, str]]:
@@ -820,6 +1022,53 @@ def caseload_services(session: Session, user_id: int) -> list[tuple[str, str]]:
     return [(service_id, name) for service_id, name in rows]
 
 
+def _due_conditions(
+    user_id: int | None, organisation_id: int | None, today: date
+) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """The conditions of the open referrals a user (or an organisation) made that are past
+    their follow-up date, and of those whose "still attending?" check is due."""
+    if (user_id is None) == (organisation_id is None):
+        raise ReferralInputError({"user_id": "give either a user or an organisation, not both"})
+    owner = (
+        Referral.requester_user_id == user_id
+        if user_id is not None
+        else Referral.requester_organisation_id == organisation_id
+    )
+    still_open = Referral.status.in_(lifecycle.OPEN_STATUSES)
+    return (
+        [owner, still_open, Referral.follow_up_on < today],
+        [owner, still_open, Referral.attendance_check_on <= today],
+    )
+
+
+def count_due(session: Session, user_id: int, *, today: date | None = None) -> int:
+    """How many checks `overdue` would list for the user (for a count on the home page; it
+    names no one, so it is not audited)."""
+    today = today or today_in_london()
+    return sum(
+        session.scalar(select(func.count()).select_from(Referral).where(*conditions)) or 0
+        for conditions in _due_conditions(user_id, None, today)
+    )
+
+
+def count_waiting_in_inbox(session: Session, organisation_id: int) -> int:
+    """Referrals sent to the organisation's linked services that no one has opened yet."""
+    linked = select(ProviderLink.directory_organization_id).where(
+        ProviderLink.organisation_id == organisation_id
+    )
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Referral)
+            .where(
+                Referral.provider_organization_id.in_(linked),
+                Referral.status == ReferralStatus.REQUESTED,
+            )
+        )
+        or 0
+    )
+
+
 def overdue(
     session: Session,
     context: AuditContext,
@@ -828,38 +1077,29 @@ def overdue(
     organisation_id: int | None = None,
     today: date | None = None,
     limit: int = 200,
+    viewer: Principal | None = None,
 ) -> list[DueCheck]:
     """The checks due on the referrals a user (or an organisation) made, oldest first:
     open referrals past their follow-up date, and "still attending?" checks of social
-    prescriptions (due from four weeks after acceptance, late after six)."""
-    if (user_id is None) == (organisation_id is None):
-        raise ReferralInputError({"user_id": "give either a user or an organisation, not both"})
+    prescriptions (due from four weeks after acceptance, late after six). Sensitive needs
+    are listed only where `viewer` may see them (a colleague outside the person's care team
+    may not); none without a viewer."""
     today = today or today_in_london()
-    owner = (
-        Referral.requester_user_id == user_id
-        if user_id is not None
-        else Referral.requester_organisation_id == organisation_id
-    )
+    follow_ups, attendance_checks = _due_conditions(user_id, organisation_id, today)
     checks = [
         DueCheck(
             DueCheckKind.FOLLOW_UP, item.follow_up_on, (today - item.follow_up_on).days, True, item
         )
         for item in _summaries(
-            session,
-            [owner, Referral.status.in_(lifecycle.OPEN_STATUSES), Referral.follow_up_on < today],
-            [Referral.follow_up_on.asc()],
-            limit=limit,
+            session, follow_ups, [Referral.follow_up_on.asc()], limit=limit, viewer=viewer
         )
     ]
     for item in _summaries(
         session,
-        [
-            owner,
-            Referral.status.in_(lifecycle.OPEN_STATUSES),
-            Referral.attendance_check_on <= today,
-        ],
+        attendance_checks,
         [Referral.attendance_check_on.asc()],
         limit=limit,
+        viewer=viewer,
     ):
         due_on = item.attendance_check_on
         assert due_on is not None  # the query asked for it
@@ -882,6 +1122,8 @@ def overdue(
         subject_id=user_id if user_id is not None else organisation_id,
         detail={"referral_ids": sorted({check.referral.id for check in checks})},
     )
+    listed = {check.referral.id: check.referral for check in checks}
+    _audit_listed(session, context, "referral.overdue", listed.values())
     return checks
 
 
@@ -895,7 +1137,8 @@ def provider_inbox(
     page_size: int = DEFAULT_PAGE_SIZE,
 ) -> ReferralPage:
     """Referrals sent to the services of the directory organisations this (provider)
-    organisation is linked to, oldest first; by default the open ones. Drafts never show."""
+    organisation is linked to, oldest first; by default the open ones. Drafts never show.
+    Each with every need it is for, sensitive ones too: it was made to them for those."""
     wanted = (lifecycle.SENT_OPEN_STATUSES if statuses is None else frozenset(statuses)) - {
         ReferralStatus.DRAFT
     }
@@ -906,7 +1149,15 @@ def provider_inbox(
         Referral.provider_organization_id.in_(linked),
         Referral.status.in_(wanted),
     ]
-    result = _page(session, conditions, [Referral.created_at.asc()], page, page_size)
+    result = _page(
+        session,
+        conditions,
+        [Referral.created_at.asc()],
+        page,
+        page_size,
+        viewer=None,
+        provider=True,
+    )
     record_event(
         session,
         context,
@@ -915,6 +1166,7 @@ def provider_inbox(
         subject_id=organisation_id,
         detail={"page": page, "referral_ids": [item.id for item in result.items]},
     )
+    _audit_listed(session, context, "referral.inbox", result.items)
     return result
 
 

@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from healthequity.audit.schemas import AuditContext
-from healthequity.audit.service import record_event
 from healthequity.auth.dependencies import allow, allow_public, audit_context
 from healthequity.auth.schemas import Principal
 from healthequity.needs import NEEDS_BY_CODE
@@ -61,12 +60,15 @@ from healthequity.social_history.models import (
 from healthequity.web.dependencies import get_session
 from healthequity.web.errors import error_response
 from healthequity.web.forms import Form
+from healthequity.web.navigation import PersonSection
 from healthequity.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 # Who takes and reads social histories: the clinical users of the person's care team.
 CLINICAL_ROLES = people_service.CLINICAL_ROLES
+# A one-time link's secret is the segment after this: the request log never shows it.
+SECRET_PATH_PREFIXES = ("/my-answers/",)
 CORE_SLUG = "social-history-core"
 # What a link may be valid for, in days; a week unless the clinician chooses less.
 LINK_DAYS = (("1", "1 day"), ("3", "3 days"), ("7", "7 days"))
@@ -113,28 +115,6 @@ def person_for_page(
     except PersonAccessDenied:
         return error_response(
             request, 403, REFUSED, title="You cannot see this person's social history"
-        )
-
-
-def may_see_sensitive(principal: Principal, person: Person) -> bool:
-    """Sensitive answers and needs are for the clinical users of the person's care team."""
-    return principal.has_any_role(CLINICAL_ROLES) and people_service.can_see_person(
-        principal, person
-    )
-
-
-def audit_sensitive_view(
-    session: Session, context: AuditContext, person_id: str, page: str, shown: Sequence[str]
-) -> None:
-    """Record that a page showed sensitive answers or needs: which (by id), never what."""
-    if shown:
-        record_event(
-            session,
-            context.for_purpose(context.purpose or people_service.DEFAULT_PURPOSE),
-            "social_history.sensitive.view",
-            subject_type="person",
-            subject_id=person_id,
-            detail={"page": page, "shown": list(shown)},
         )
 
 
@@ -428,6 +408,15 @@ def history_summary(session: Session, person: Person) -> HistorySummary:
     )
 
 
+PERSON_SECTIONS = [
+    PersonSection(
+        "social_history/_person_page_section.html",
+        lambda session, context, principal, person: history_summary(session, person),
+        CLINICAL_ROLES,
+    )
+]
+
+
 @router.get("/people/{person_id}/social-history", response_class=HTMLResponse)
 def history_page(
     request: Request,
@@ -664,14 +653,14 @@ def _response_view(
         return error_response(request, 404, NO_RESPONSE)
     if response.person_id != person.id:
         return error_response(request, 404, NO_RESPONSE)
-    sensitive = may_see_sensitive(principal, person)
+    sensitive = service.may_see_sensitive(principal, person)
     sections = answer_sections(instrument, response.answers, show_sensitive=sensitive)
     needs = [
         need
         for need in service.needs_of_person(session, person.id, include_sensitive=sensitive)
         if need.response_id == response.id
     ]
-    audit_sensitive_view(
+    service.audit_sensitive_view(
         session,
         context,
         person.id,

@@ -6,6 +6,13 @@ person gave from a one-time link; and those links.
 A link's secret is shown once, to be sent to the person; only its SHA-256 is stored. Every change
 writes an audit event. Reads take no audit context: the caller that shows a person's needs audits
 the view (sensitive needs above all).
+
+Sensitive answers and needs (domestic abuse, safeguarding and feeling safe, immigration: the
+items and mapping rows flagged in the instruments) follow one rule, `may_see_sensitive`: the
+clinical users (clinicians, link workers) of the person's care team see them, nobody else. A
+provider sees a sensitive need only on a referral made to it for that need, which is the
+referrals capability's to decide. Every view that shows sensitive content calls
+`audit_sensitive_view`, which names the records shown, never what they say.
 """
 
 from __future__ import annotations
@@ -13,15 +20,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, false, select, update
 from sqlalchemy.orm import Session
 
 from healthequity.audit.schemas import AuditContext
 from healthequity.audit.service import record_event
+from healthequity.auth.schemas import Principal
 from healthequity.people.models import Person
+from healthequity.people.service import CLINICAL_ROLES, DEFAULT_PURPOSE, can_see_person, visible_to
 from healthequity.social_history.exceptions import (
     InvalidLinkValidity,
     InvalidPriority,
@@ -48,6 +57,49 @@ DEFAULT_LINK_VALIDITY = timedelta(days=7)
 
 def _new_id() -> str:
     return str(uuid.uuid4())
+
+
+# Who sees sensitive answers and needs.
+
+
+def may_see_sensitive(principal: Principal, person: Person) -> bool:
+    """Whether the principal may see the person's sensitive answers and needs: a clinician or
+    link worker (people.service.CLINICAL_ROLES) who may see the record, being of the
+    organisation that holds it or named in its care team. An administrator may see the
+    record, but not these."""
+    return principal.has_any_role(CLINICAL_ROLES) and can_see_person(principal, person)
+
+
+def sensitive_visible_to(principal: Principal) -> ColumnElement[bool]:
+    """`may_see_sensitive` as a condition on the person table, for queries."""
+    if not principal.has_any_role(CLINICAL_ROLES):
+        return false()
+    return visible_to(principal)
+
+
+def audit_sensitive_view(
+    session: Session, context: AuditContext, person_id: str, page: str, shown: Sequence[str]
+) -> None:
+    """Record that a view (`page`) showed some of the person's sensitive content: which
+    records, by id (the questions answered, the needs, the referrals or letters), never
+    what they say. Nothing is written when nothing sensitive was shown."""
+    if shown:
+        record_event(
+            session,
+            context if context.purpose else context.for_purpose(DEFAULT_PURPOSE),
+            "social_history.sensitive.view",
+            subject_type="person",
+            subject_id=person_id,
+            detail={"page": page, "shown": list(dict.fromkeys(shown))},
+        )
+
+
+def visible_needs_of_person(
+    session: Session, principal: Principal, person: Person
+) -> list[IdentifiedNeed]:
+    """The person's needs (as `needs_of_person`) that the principal may see: the sensitive
+    ones only for those `may_see_sensitive` allows. The caller audits the view."""
+    return needs_of_person(session, person.id, may_see_sensitive(principal, person))
 
 
 def _person(session: Session, person_id: str) -> Person:

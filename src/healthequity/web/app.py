@@ -7,7 +7,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.resources import files
 
@@ -41,7 +41,7 @@ from healthequity.store.migrations import check_schema_current
 from healthequity.web import assets as web_assets
 from healthequity.web import pages as web_pages
 from healthequity.web.errors import error_response, install_error_handlers
-from healthequity.web.logging import configure_logging, request_id_var
+from healthequity.web.logging import PathRedactor, configure_logging, request_id_var
 from healthequity.web.security import (
     CSRF_COOKIE,
     SECURITY_HEADERS,
@@ -54,7 +54,8 @@ from healthequity.web.security import (
 logger = logging.getLogger("healthequity.web")
 
 # Each capability with pages or APIs; its module gives `router` and may give
-# `NAVIGATION` and `HOME_SECTIONS`.
+# `NAVIGATION`, `HOME_SECTIONS`, `PERSON_SECTIONS` and `SECRET_PATH_PREFIXES` (paths whose
+# next segment is a secret, which the request log hides).
 CAPABILITY_MODULES = (
     web_pages,
     web_assets,
@@ -71,10 +72,10 @@ CAPABILITY_MODULES = (
     people_router,
     social_history_pages,
     referrals_pages,
+    referrals_manage_pages,
     letters_pages,
     letters_router,
     fhir_router,
-    referrals_manage_pages,
 )
 
 # Front-end packages from the npm registry, installed by `make` into the assets folder.
@@ -132,6 +133,9 @@ def create_app(
     app.state.home_sections = [
         item for module in CAPABILITY_MODULES for item in getattr(module, "HOME_SECTIONS", [])
     ]
+    app.state.person_sections = [
+        item for module in CAPABILITY_MODULES for item in getattr(module, "PERSON_SECTIONS", [])
+    ]
     install_error_handlers(app)
     for module in CAPABILITY_MODULES:
         app.include_router(module.router)
@@ -148,7 +152,12 @@ def create_app(
                 "front-end assets missing: run `make assets`", extra={"folder": str(directory)}
             )
 
-    app.add_middleware(ShellMiddleware)
+    secret_prefixes = [
+        prefix
+        for module in CAPABILITY_MODULES
+        for prefix in getattr(module, "SECRET_PATH_PREFIXES", ())
+    ]
+    app.add_middleware(ShellMiddleware, logged_path=PathRedactor(secret_prefixes))
     return app
 
 
@@ -159,8 +168,9 @@ class ShellMiddleware:
     Plain ASGI rather than `BaseHTTPMiddleware`, which would add a task and a stream to
     every request."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, logged_path: Callable[[str], str] = str) -> None:
         self.app = app
+        self.logged_path = logged_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -203,7 +213,7 @@ class ShellMiddleware:
             try:
                 await self.app(scope, receive, send_with_headers)
             except Exception:
-                logger.exception("unhandled error", extra={"path": path})
+                logger.exception("unhandled error", extra={"path": self.logged_path(path)})
                 if response_started:
                     raise
                 await error_response(
@@ -216,7 +226,7 @@ class ShellMiddleware:
                 "request",
                 extra={
                     "method": request.method,
-                    "path": path,
+                    "path": self.logged_path(path),
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                     "client": request.client.host if request.client else None,

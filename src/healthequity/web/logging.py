@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
+from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -12,6 +14,22 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # Attributes every LogRecord has; anything else was passed in `extra=` and is logged too.
 _STANDARD_ATTRIBUTES = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+class PathRedactor:
+    """The path of a request as the log shows it: the segment after each secret prefix (the
+    secret of a one-time link) replaced by "…", so that whoever reads the log cannot use it."""
+
+    def __init__(self, secret_prefixes: Iterable[str]) -> None:
+        prefixes = sorted(set(secret_prefixes), key=len, reverse=True)
+        self._secret = (
+            re.compile("(" + "|".join(re.escape(prefix) for prefix in prefixes) + ")[^/]*")
+            if prefixes
+            else None
+        )
+
+    def __call__(self, path: str) -> str:
+        return path if self._secret is None else self._secret.sub(r"\1…", path)
 
 
 class JsonFormatter(logging.Formatter):

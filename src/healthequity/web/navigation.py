@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from sqlalchemy.orm import Session
+
+from healthequity.audit.schemas import AuditContext
 from healthequity.auth.models import Role
 from healthequity.auth.schemas import Principal
+
+if TYPE_CHECKING:
+    from healthequity.people.models import Person
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +31,22 @@ class HomeSection:
     description: str
     href: str
     roles: frozenset[Role]
+    # A live figure for the card ("3 follow-ups due"), or None when there is nothing to say.
+    figure: Callable[[Session, Principal], str | None] | None = None
 
 
-T = TypeVar("T", NavItem, HomeSection)
+@dataclass(frozen=True, slots=True)
+class PersonSection:
+    """A part of the page about one person that another capability contributes: `template`
+    is included with `section` set to what `load(session, context, principal, person)`
+    returns: whatever it reads about the person, it audits under `context`."""
+
+    template: str
+    load: Callable[[Session, AuditContext, Principal, Person], Any]
+    roles: frozenset[Role]
+
+
+T = TypeVar("T", NavItem, HomeSection, PersonSection)
 
 
 def visible_to(items: list[T], principal: Principal | None) -> list[T]:

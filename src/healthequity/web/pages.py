@@ -18,10 +18,19 @@ router = APIRouter()
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home(request: Request, principal: Principal | None = allow_public()) -> Response:
+def home(
+    request: Request,
+    principal: Principal | None = allow_public(),
+    session: Session = Depends(get_session, scope="function"),
+) -> Response:
     if principal is None:
         return RedirectResponse("/login", status_code=303)
-    return render(request, "web/home.html", {"sections": home_sections(request)})
+    sections = home_sections(request)
+    cards = [
+        (section, section.figure(session, principal) if section.figure is not None else None)
+        for section in sections
+    ]
+    return render(request, "web/home.html", {"sections": cards})
 
 
 @router.get("/healthz", tags=["platform"])

@@ -15,7 +15,7 @@ from healthequity.auth.dependencies import SESSION_COOKIE
 from healthequity.auth.schemas import Principal
 from healthequity.auth.service import principal_for_session
 from healthequity.web.dependencies import get_database
-from healthequity.web.navigation import HomeSection, NavItem, visible_to
+from healthequity.web.navigation import HomeSection, NavItem, PersonSection, visible_to
 from healthequity.web.security import CSRF_FIELD
 
 # Capabilities with pages; each keeps its templates in `<capability>/templates/<capability>/`.
@@ -82,4 +82,9 @@ def _viewer(request: Request) -> Principal | None:
 
 def home_sections(request: Request) -> list[HomeSection]:
     sections: list[HomeSection] = request.app.state.home_sections
+    return visible_to(sections, _viewer(request))
+
+
+def person_sections(request: Request) -> list[PersonSection]:
+    sections: list[PersonSection] = request.app.state.person_sections
     return visible_to(sections, _viewer(request))
