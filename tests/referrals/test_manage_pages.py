@@ -145,6 +145,10 @@ def test_the_referral_page_shows_passport_service_needs_status_and_history(
     assert "Health passport" in page
     assert "Ada Lovelace" in page
     assert "Referral of Ada Lovelace Debt advice" in page
+    # The referrer may open the person's record from here.
+    assert f'<a href="/people/{world.person_id}" id="person-link">Ada Lovelace</a>' in (
+        response.text
+    )
     assert re.search(r"Needs Debt Income and benefits", page)
     assert "Status Accepted" in page
     assert '<p id="status"><strong class="nhsuk-tag nhsuk-tag--aqua-green">Accepted</strong>' in (
@@ -206,8 +210,10 @@ def test_a_provider_moves_a_referral_through_its_lifecycle(
     response = move(client, referral_id, "accepted", 1)
     assert response.status_code == 303
     assert response.headers["location"] == f"/referrals/{referral_id}?done=status#status"
-    page = text_of(client.get(response.headers["location"]))
+    shown = client.get(response.headers["location"])
+    page = text_of(shown)
     assert "Saved: the referral is now accepted." in page
+    assert f'href="/people/{world.person_id}"' not in shown.text  # not their record to open
 
     # An illegal move names the current and the asked-for status, and keeps what was typed.
     response = move(client, referral_id, "rejected", 2, reason="We are too busy")

@@ -123,8 +123,9 @@ def test_follow_up_days_come_from_the_service_unless_given(world: World) -> None
     with world.database.session() as session:
         assert service.follow_up_days_for(session, DEBT_SERVICE) == 14
         settings = service.set_follow_up_days(
-            session, context_of(world.clinician), DEBT_SERVICE, 7, actor=world.clinician
+            session, context_of(world.provider), DEBT_SERVICE, 7, actor=world.provider
         )
+        assert settings is not None
         assert settings.follow_up_days == 7
         assert refer(session, world).follow_up_on == TODAY + timedelta(days=7)
         assert refer(session, world, follow_up_days=21).follow_up_on == TODAY + timedelta(days=21)

@@ -10,6 +10,7 @@ from healthequity.cli.common import EXIT_BAD_INPUT
 from healthequity.cli.database import db
 from healthequity.cli.directory import directory
 from healthequity.cli.geography import geography
+from healthequity.cli.referrals import referrals
 from healthequity.cli.server import demo, serve
 from healthequity.cli.stats import stats
 from healthequity.cli.users import tokens, users
@@ -24,7 +25,7 @@ def cli() -> None:
     """
 
 
-for group in (db, users, tokens, audit, geography, stats, directory, serve, demo):
+for group in (db, users, tokens, audit, geography, stats, directory, referrals, serve, demo):
     cli.add_command(group)
 
 

@@ -22,9 +22,9 @@ Every view that shows sensitive content is also audited by
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
@@ -171,30 +171,39 @@ def acting_user(
 # Audit
 
 
+class PersonRecord(Protocol):
+    """A record of a person's data (answers, a need, a consent, a referral)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def person_id(self) -> str: ...
+
+
 def audit_view(
     session: Session,
     context: AuditContext,
     resource_type: str,
     interaction: str,
+    shown: Sequence[PersonRecord],
     *,
-    ids: Iterable[str],
-    person_ids: Iterable[str],
     sensitive: int = 0,
     **detail: Any,
 ) -> None:
     """One audit event for a read or search of people's data: what was shown, whose, and
     how many of the records shown were sensitive (never their content). The sensitive ones
     are named, by person, with `audit_sensitive`."""
-    shown = list(ids)
+    ids = [record.id for record in shown]
     record_event(
         session,
         context if context.purpose else context.for_purpose(PURPOSE),
         f"fhir.{resource_type}.{interaction}",
         subject_type=resource_type,
-        subject_id=shown[0] if interaction == "read" and shown else None,
+        subject_id=ids[0] if interaction == "read" and ids else None,
         detail={
-            "ids": shown,
-            "person_ids": sorted(set(person_ids)),
+            "ids": ids,
+            "person_ids": sorted({record.person_id for record in shown}),
             "sensitive_shown": sensitive,
             **detail,
         },

@@ -62,15 +62,7 @@ def read_need(
     )
     if need is None:
         raise not_found(f"no {resource_type} {need_id!r} among those you can see")
-    audit_view(
-        session,
-        context,
-        resource_type,
-        "read",
-        ids=[need.id],
-        person_ids=[need.person_id],
-        sensitive=int(need.sensitive),
-    )
+    audit_view(session, context, resource_type, "read", [need], sensitive=int(need.sensitive))
     audit_sensitive(session, context, resource_type, [(need.person_id, _sensitive_ids([need]))])
     return BUILDERS[resource_type]([need])[0]
 
@@ -135,15 +127,8 @@ def search_needs(
         IdentifiedNeed.recorded_at.desc(),
         IdentifiedNeed.id,
     )
-    audit_view(
-        session,
-        context,
-        resource_type,
-        "search",
-        ids=[need.id for need in needs],
-        person_ids=[need.person_id for need in needs],
-        sensitive=sum(need.sensitive for need in needs),
-    )
+    sensitive = sum(need.sensitive for need in needs)
+    audit_view(session, context, resource_type, "search", needs, sensitive=sensitive)
     audit_sensitive(
         session,
         context,

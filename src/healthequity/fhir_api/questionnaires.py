@@ -150,15 +150,8 @@ def read_response(
     if response is None:
         raise not_found(f"no QuestionnaireResponse {response_id!r} among those you can see")
     resource = questionnaire_response_resource(response)
-    audit_view(
-        session,
-        context,
-        "QuestionnaireResponse",
-        "read",
-        ids=[response.id],
-        person_ids=[response.person_id],
-        sensitive=int(_restricted(resource)),
-    )
+    sensitive = int(_restricted(resource))
+    audit_view(session, context, "QuestionnaireResponse", "read", [response], sensitive=sensitive)
     audit_sensitive(
         session,
         context,
@@ -205,15 +198,8 @@ def search_responses(
         QuestionnaireResponse.id,
     )
     resources = [questionnaire_response_resource(row) for row in rows]
-    audit_view(
-        session,
-        context,
-        "QuestionnaireResponse",
-        "search",
-        ids=[row.id for row in rows],
-        person_ids=[row.person_id for row in rows],
-        sensitive=sum(_restricted(resource) for resource in resources),
-    )
+    sensitive = sum(_restricted(resource) for resource in resources)
+    audit_view(session, context, "QuestionnaireResponse", "search", rows, sensitive=sensitive)
     audit_sensitive(
         session,
         context,

@@ -148,7 +148,7 @@ def read_consent(
     )
     if record is None:
         raise not_found(f"no Consent {consent_id!r} among those you can see")
-    audit_view(session, context, "Consent", "read", ids=[record.id], person_ids=[record.person_id])
+    audit_view(session, context, "Consent", "read", [record])
     withheld = referrals.consent_withheld(
         session, context, record, viewer=principal, page="fhir.Consent"
     )
@@ -177,14 +177,7 @@ def search_consents(
         Consent.recorded_at.desc(),
         Consent.id,
     )
-    audit_view(
-        session,
-        context,
-        "Consent",
-        "search",
-        ids=[record.id for record in records],
-        person_ids=[record.person_id for record in records],
-    )
+    audit_view(session, context, "Consent", "search", records)
     return [
         consent_resource(
             session,
@@ -374,14 +367,7 @@ def _search_referrals(
         conditions += date_conditions(query, ("authored-on", "date"), Referral.created_at)
         conditions += date_conditions(query, ("modified",), Referral.updated_at)
     found, total = page_of(session, select(Referral).where(*conditions), query, *order)
-    audit_view(
-        session,
-        context,
-        query.resource_type,
-        "search",
-        ids=[referral.id for referral in found],
-        person_ids=[referral.person_id for referral in found],
-    )
+    audit_view(session, context, query.resource_type, "search", found)
     return found, total
 
 

@@ -37,8 +37,8 @@ from healthequity.letters.filling import PLACEHOLDERS
 from healthequity.letters.layout import LetterPage, blocks_of
 from healthequity.letters.models import LetterTemplate, RecipientKind
 from healthequity.people.exceptions import PersonAccessDenied, PersonNotFound
+from healthequity.people.lookup import Refusal, person_for_page, person_page_error
 from healthequity.people.models import Person
-from healthequity.people.service import get_person
 from healthequity.store.database import utc_now
 from healthequity.web.dependencies import get_session
 from healthequity.web.errors import error_response
@@ -70,12 +70,12 @@ PERSON_SECTIONS = [
     )
 ]
 
-NO_PERSON = "There is no person record with that reference."
 NO_LETTER = "There is no letter with that reference for this person."
 NO_TEMPLATE = "There is no letter template with that reference that you can use."
-REFUSED = (
+REFUSAL = Refusal(
+    "You cannot see this person's record",
     "You are not in this person's care team, so you cannot see their record or write "
-    "letters about them. Ask a clinician of the organisation that holds it to add you."
+    "letters about them. Ask a clinician of the organisation that holds it to add you.",
 )
 # The fields of each form in page order, which the error summary follows.
 LETTER_FIELDS = ("recipient_name", "recipient_address", "job_title", "needs", "extra_text")
@@ -104,21 +104,6 @@ def _text(data: FormData, name: str, limit: int = 40_000) -> str:
 def _sorted_errors(errors: list[tuple[str, str]], order: tuple[str, ...]) -> list[tuple[str, str]]:
     rank = {name: index for index, name in enumerate(order)}
     return sorted(errors, key=lambda item: rank.get(item[0], len(order)))
-
-
-def _not_seen(request: Request, error: PersonNotFound | PersonAccessDenied) -> Response:
-    if isinstance(error, PersonNotFound):
-        return error_response(request, 404, NO_PERSON)
-    return error_response(request, 403, REFUSED, title="You cannot see this person's record")
-
-
-def _person(
-    request: Request, session: Session, context: AuditContext, principal: Principal, person_id: str
-) -> Person | Response:
-    try:
-        return get_person(session, context, person_id, principal=principal)
-    except (PersonNotFound, PersonAccessDenied) as error:
-        return _not_seen(request, error)
 
 
 def _loaded(session: Session, person_id: str) -> Person:
@@ -164,7 +149,7 @@ def letters(
     context: AuditContext = Depends(audit_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    found = _person(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id, REFUSAL)
     if not isinstance(found, Person):
         return found
     return _letters_page(request, session, principal, found)
@@ -203,7 +188,7 @@ def new_letter(
     context: AuditContext = Depends(audit_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    found = _person(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id, REFUSAL)
     if not isinstance(found, Person):
         return found
     template_id = request.query_params.get("template_id", "")
@@ -275,7 +260,7 @@ async def fill_in_letter(
             need_codes=form.ticked,
         )
     except (PersonNotFound, PersonAccessDenied) as error:
-        return _not_seen(request, error)
+        return person_page_error(request, error, REFUSAL)
     except TemplateNotFound:
         return error_response(request, 404, NO_TEMPLATE)
     except InvalidLetter as error:
@@ -315,7 +300,7 @@ async def preview_or_issue_letter(
     form = Form(values={name: _text(data, name) for name in CHECK_VALUES})
     form.values["template_name"] = form.value("template_name")[:200]
     if _text(data, "action") != "issue":
-        found = _person(request, session, context, principal, person_id)
+        found = person_for_page(request, session, context, principal, person_id, REFUSAL)
         if not isinstance(found, Person):
             return found
         preview = service.letter_page(
@@ -343,7 +328,7 @@ async def preview_or_issue_letter(
             job_title=form.value("job_title"),
         )
     except (PersonNotFound, PersonAccessDenied) as error:
-        return _not_seen(request, error)
+        return person_page_error(request, error, REFUSAL)
     except TemplateNotFound:
         return error_response(request, 404, NO_TEMPLATE)
     except InvalidLetter as error:
@@ -364,7 +349,7 @@ def letter(
     try:
         issued = service.get_letter(session, context, principal, person_id, letter_id)
     except (PersonNotFound, PersonAccessDenied) as error:
-        return _not_seen(request, error)
+        return person_page_error(request, error, REFUSAL)
     except LetterNotFound:
         return error_response(request, 404, NO_LETTER)
     return render(
@@ -408,7 +393,7 @@ def letter_pdf(
     try:
         issued, pdf = service.letter_document(session, context, principal, person_id, letter_id)
     except (PersonNotFound, PersonAccessDenied) as error:
-        return _not_seen(request, error)
+        return person_page_error(request, error, REFUSAL)
     except LetterNotFound:
         return error_response(request, 404, NO_LETTER)
     except LetterAltered as error:

@@ -17,8 +17,8 @@ from healthequity.letters.exceptions import LetterAltered, LetterNotFound
 from healthequity.letters.pages import pdf_response
 from healthequity.letters.schemas import LetterOut
 from healthequity.people.exceptions import PersonAccessDenied, PersonNotFound
+from healthequity.people.lookup import person_api_error, person_for_api
 from healthequity.people.models import Person
-from healthequity.people.service import get_person
 from healthequity.web.dependencies import get_session
 from healthequity.web.errors import error_response
 
@@ -60,12 +60,9 @@ def list_letters(
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     """The letters issued about the person, the newest first."""
-    try:
-        person = get_person(session, context, person_id, principal=principal)
-    except PersonNotFound as error:
-        return error_response(request, 404, str(error))
-    except PersonAccessDenied as error:
-        return error_response(request, 403, str(error))
+    person = person_for_api(request, session, context, principal, person_id)
+    if not isinstance(person, Person):
+        return person
     issued = service.issued_letters(session, person, viewer=principal)
     service.audit_letters_shown(session, context, person, "api.letters", issued)
     letters = [_letter_out(found) for found in issued]
@@ -88,10 +85,8 @@ def letter_pdf(
     """The letter's PDF as it was issued (its SHA-256 is checked first)."""
     try:
         issued, pdf = service.letter_document(session, context, principal, person_id, letter_id)
-    except PersonNotFound as error:
-        return error_response(request, 404, str(error))
-    except PersonAccessDenied as error:
-        return error_response(request, 403, str(error))
+    except (PersonNotFound, PersonAccessDenied) as error:
+        return person_api_error(request, error)
     except LetterNotFound as error:
         return error_response(request, 404, str(error))
     except LetterAltered as error:

@@ -10,6 +10,10 @@ Other capabilities use `people.service`:
 - `find_people(...)`, `find_or_create_person(...)`, `update_person(...)` (optimistic
   locking on `Person.version`), and the care team.
 
+Pages and API routes about a person find it with `people.lookup`: `person_for_page(...)`
+gives the record or the error page (404, or 403 in the words of the capability's
+`Refusal`); `person_for_api(...)` the same for JSON.
+
 Pages about a person start with its health passport: `{% from "people/_passport.html"
 import passport %}{{ passport(person) }}`.
 """

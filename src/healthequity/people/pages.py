@@ -32,15 +32,13 @@ from healthequity.people.ethnicity import OTHER_ANSWERS, ethnicities_by_group
 from healthequity.people.exceptions import (
     DuplicateNhsNumber,
     InvalidNhsNumber,
-    PersonAccessDenied,
-    PersonNotFound,
     StalePersonUpdate,
     UnknownCareTeamUser,
 )
+from healthequity.people.lookup import person_for_page
 from healthequity.people.models import GpRegistration, Person, Sex
 from healthequity.people.schemas import COMMUNICATION_NEEDS_LIMIT, PersonDetails
 from healthequity.web.dependencies import get_session
-from healthequity.web.errors import error_response
 from healthequity.web.forms import Form
 from healthequity.web.navigation import HomeSection, NavItem
 from healthequity.web.templating import person_sections, render
@@ -132,7 +130,6 @@ LABELS = {
     "email_ok": "Email",
     "letters_ok": "Letters",
 }
-NO_PERSON = "There is no person record with that reference."
 STALE = (
     "Someone else saved a change to this record while you were editing it. Nothing you "
     "typed is lost, but it is not saved yet: check the record as it is now, below, then save "
@@ -340,31 +337,6 @@ def _duplicate_views(
     ]
 
 
-def _refused(request: Request) -> Response:
-    return error_response(
-        request,
-        403,
-        "You are not in this person's care team, so you cannot see their record. Ask a "
-        "clinician of the organisation that holds it to add you to the care team.",
-        title="You cannot see this person's record",
-    )
-
-
-def _person_or_error(
-    request: Request,
-    session: Session,
-    context: AuditContext,
-    principal: Principal,
-    person_id: str,
-) -> Person | Response:
-    try:
-        return service.get_person(session, context, person_id, principal=principal)
-    except PersonNotFound:
-        return error_response(request, 404, NO_PERSON)
-    except PersonAccessDenied:
-        return _refused(request)
-
-
 # Finding.
 
 
@@ -509,7 +481,7 @@ def person_page(
     context: AuditContext = Depends(audit_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    found = _person_or_error(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id)
     if not isinstance(found, Person):
         return found
     return _person_view(request, session, context, principal, found)
@@ -562,7 +534,7 @@ def edit_person_form(
     context: AuditContext = Depends(audit_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    found = _person_or_error(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id)
     if not isinstance(found, Person):
         return found
     return _form_page(request, form_of_person(found), person=found)
@@ -594,7 +566,7 @@ async def edit_person(
     context: AuditContext = Depends(audit_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    found = _person_or_error(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id)
     if not isinstance(found, Person):
         return found
     form = form_of_post(await request.form())
@@ -632,7 +604,7 @@ async def add_to_care_team(
     context: AuditContext = Depends(audit_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    found = _person_or_error(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id)
     if not isinstance(found, Person):
         return found
     email = _text(await request.form(), "care_team_email", 254).strip()
@@ -670,7 +642,7 @@ def remove_from_care_team(
     context: AuditContext = Depends(audit_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    found = _person_or_error(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id)
     if not isinstance(found, Person):
         return found
     service.remove_care_team_member(session, context, person_id, user_id)

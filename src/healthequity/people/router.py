@@ -25,6 +25,7 @@ from healthequity.people.exceptions import (
     StalePersonUpdate,
     UnknownCareTeamUser,
 )
+from healthequity.people.lookup import person_api_error, person_for_api
 from healthequity.people.models import Person
 from healthequity.people.schemas import (
     CareTeamMemberIn,
@@ -148,21 +149,6 @@ def search_people(
     )
 
 
-def _person_or_error(
-    request: Request,
-    session: Session,
-    context: AuditContext,
-    principal: Principal,
-    person_id: str,
-) -> Person | Response:
-    try:
-        return service.get_person(session, context, person_id, principal=principal)
-    except PersonNotFound as error:
-        return error_response(request, 404, str(error))
-    except PersonAccessDenied as error:
-        return error_response(request, 403, str(error))
-
-
 @router.get("/{person_id}", response_model=PersonOut, responses=ERRORS)
 def read_person(
     person_id: str,
@@ -171,7 +157,7 @@ def read_person(
     context: AuditContext = Depends(audit_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    found = _person_or_error(request, session, context, principal, person_id)
+    found = person_for_api(request, session, context, principal, person_id)
     if not isinstance(found, Person):
         return found
     return _json(PersonOut.model_validate(found))
@@ -201,26 +187,26 @@ def update_person(
             expected_version=body.version,
             principal=principal,
         )
-    except PersonNotFound as error:
-        return error_response(request, 404, str(error))
-    except PersonAccessDenied as error:
-        return error_response(request, 403, str(error))
+    except (PersonNotFound, PersonAccessDenied) as error:
+        return person_api_error(request, error)
     except (StalePersonUpdate, DuplicateNhsNumber) as error:
         return error_response(request, 409, str(error))
     return _json(PersonOut.model_validate(session.get(Person, person_id)))
 
 
-def _care_team_out(session: Session, person: Person) -> list[CareTeamMemberOut]:
-    return [
-        CareTeamMemberOut(
-            user_id=entry.user.id,
-            display_name=entry.user.display_name,
-            email=entry.user.email,
-            organisation=entry.user.organisation.name,
-            added_at=entry.member.added_at,
-        )
-        for entry in service.care_team(session, person)
-    ]
+def _care_team_response(session: Session, person: Person) -> JSONResponse:
+    return JSONResponse(
+        [
+            CareTeamMemberOut(
+                user_id=entry.user.id,
+                display_name=entry.user.display_name,
+                email=entry.user.email,
+                organisation=entry.user.organisation.name,
+                added_at=entry.member.added_at,
+            ).model_dump(mode="json")
+            for entry in service.care_team(session, person)
+        ]
+    )
 
 
 @router.get("/{person_id}/care-team", response_model=list[CareTeamMemberOut], responses=ERRORS)
@@ -233,12 +219,10 @@ def read_care_team(
 ) -> Response:
     """The users named in the person's care team (besides the clinicians and link workers
     of the organisation that holds the record)."""
-    found = _person_or_error(request, session, context, principal, person_id)
+    found = person_for_api(request, session, context, principal, person_id)
     if not isinstance(found, Person):
         return found
-    return JSONResponse(
-        [member.model_dump(mode="json") for member in _care_team_out(session, found)]
-    )
+    return _care_team_response(session, found)
 
 
 @router.post(
@@ -255,16 +239,14 @@ def add_care_team_member(
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     """Name a user in the person's care team (any organisation); the team afterwards."""
-    found = _person_or_error(request, session, context, principal, person_id)
+    found = person_for_api(request, session, context, principal, person_id)
     if not isinstance(found, Person):
         return found
     try:
         service.add_care_team_member(session, context, found.id, body.user_id)
     except UnknownCareTeamUser as error:
         return error_response(request, 422, f"user_id: {error}")
-    return JSONResponse(
-        [member.model_dump(mode="json") for member in _care_team_out(session, found)]
-    )
+    return _care_team_response(session, found)
 
 
 @router.delete(
@@ -281,10 +263,8 @@ def remove_care_team_member(
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     """Take a user out of the person's care team; the team afterwards."""
-    found = _person_or_error(request, session, context, principal, person_id)
+    found = person_for_api(request, session, context, principal, person_id)
     if not isinstance(found, Person):
         return found
     service.remove_care_team_member(session, context, found.id, user_id)
-    return JSONResponse(
-        [member.model_dump(mode="json") for member in _care_team_out(session, found)]
-    )
+    return _care_team_response(session, found)

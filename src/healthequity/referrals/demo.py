@@ -468,7 +468,7 @@ REFERRALS: tuple[DemoReferral, ...] = (
         7,
         ("debt",),
         (AIRE, "Council tax and rent arrears advice"),
-        L,
+        C,
         18,
         "Has no phone: write to him care of the drop-in centre, or see him there on Tuesdays.",
         (

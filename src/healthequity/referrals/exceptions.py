@@ -44,7 +44,12 @@ class ServiceNotAcceptingReferrals(ReferralError):
 
 
 class ConsentNotValid(ReferralError):
-    """The consent given for a referral does not allow sharing with that provider now."""
+    """The consent given for a referral does not allow sharing with that provider now, or
+    there is no such consent among those the actor may withdraw."""
+
+
+class ProviderLinkNotAllowed(ReferralError, PermissionError):
+    """Someone other than an administrator asked to link or unlink a provider organisation."""
 
 
 class IllegalTransition(ReferralError):

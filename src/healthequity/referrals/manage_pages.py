@@ -1,9 +1,10 @@
 """Pages to work referrals once they are made: a referral's page (the person's health
 passport, the service, the needs, the status and its whole history, follow-up, contact
-attempts, notes, the moves the lifecycle allows from where it stands, and the wellbeing
-scores before and after); the caseload of the referrer or link worker (sortable,
-filterable, paged, stacked rows on a phone); the list of follow-ups and "still attending?"
-checks that are due; and a provider's inbox.
+attempts, notes, the moves the lifecycle allows from where it stands, the wellbeing
+scores before and after, and recording that the person withdrew their consent); the
+caseload of the referrer or link worker (sortable, filterable, paged, stacked rows on a
+phone); the list of follow-ups and "still attending?" checks that are due; and a
+provider's inbox.
 
 Who sees what. Clinicians and link workers who may see the person's record see the health
 passport; everyone else who may act on the referral (users of the provider organisation
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -44,12 +45,14 @@ from healthequity.people.models import Person
 from healthequity.people.service import can_see_person, get_person
 from healthequity.referrals import lifecycle, outcomes, service
 from healthequity.referrals.exceptions import (
+    ConsentNotValid,
     IllegalTransition,
     ReferralInputError,
     ReferralNotFound,
     StaleReferral,
 )
 from healthequity.referrals.models import (
+    ConsentStatus,
     FailureReason,
     ProviderLink,
     Referral,
@@ -204,6 +207,9 @@ DONE = {
     "attendance": "Answer to \u201cstill attending?\u201d recorded.",
     Instrument.ONS4.value: "ONS4 personal well-being scores recorded.",
     Instrument.SWEMWBS.value: "SWEMWBS scores recorded.",
+    "consent": "Recorded: the person withdrew their consent. No new referral can use it, and "
+    "each open referral made with it is cancelled, with the reason \u201cConsent withdrawn\u201d, "
+    "which the service sees.",
 }
 NO_REFERRAL = "There is no referral with that reference among those you can see."
 STALE = (
@@ -374,7 +380,13 @@ def _needs(shown: ShownNeeds) -> list[NeedView]:
 
 def _default_forms(referral: Referral) -> dict[str, Form]:
     due = referral.follow_up_on
-    keys = ("contact", "note", "attendance", *(instrument.value for instrument in Instrument))
+    keys = (
+        "contact",
+        "note",
+        "attendance",
+        "withdraw",
+        *(instrument.value for instrument in Instrument),
+    )
     forms = {key: Form() for key in keys}
     forms["follow_up"] = Form(
         values={
@@ -388,106 +400,6 @@ def _default_forms(referral: Referral) -> dict[str, Form]:
     return forms
 
 
-def _referral_view(
-    request: Request,
-    session: Session,
-    context: AuditContext,
-    principal: Principal,
-    referral_id: str,
-    *,
-    attempt: Attempt | None = None,
-    status_code: int = 200,
-) -> Response:
-    try:
-        referral = service.get_referral(session, context, referral_id, actor=principal)
-        changes = service.outcome_changes(session, context, referral_id, actor=principal)
-    except ReferralNotFound:
-        return error_response(request, 404, NO_REFERRAL)
-    person = session.get(Person, referral.person_id)
-    assert person is not None  # a referral's person is never deleted
-    side = side_of(principal, referral, person)
-    if side.sees_record:
-        get_person(session, context, person.id, principal=principal)  # audits the passport
-    # Sensitive needs only for the care team's clinical users and the provider it was sent
-    # to; for anyone else they, and the free text that speaks of them, are withheld.
-    shown = service.shown_needs(session, context, [referral], viewer=principal, page="referral")
-    needs = _needs(shown[referral.id])
-    forms = _default_forms(referral)
-    errors: list[tuple[str, str]] = []
-    kept: list[tuple[str, str]] = []
-    moves = [MOVES[to] for to in lifecycle.next_statuses(referral.status)]
-    if attempt is not None:
-        forms[attempt.key] = attempt.form
-        errors = list(attempt.form.errors)
-        offered = attempt.asked is None or attempt.asked in {move.to for move in moves}
-        if attempt.stale:
-            message = STALE.format(status=STATUS_LABELS[referral.status].lower())
-            errors.insert(0, ("referral-status", message))
-        if not offered:
-            # The form for that move is not on the page now: show what was typed.
-            kept = [(name, value) for name, value in attempt.form.values.items() if value]
-    requester = session.get(User, referral.requester_user_id)
-    today = today_in_london()
-    return render(
-        request,
-        "referrals/manage_referral.html",
-        {
-            "title": f"Referral of {person.full_name} to {referral.service_name}",
-            "referral": referral,
-            "person": person,
-            "side": side,
-            "contact": contact_details(person),
-            "needs": needs,
-            "withheld": shown[referral.id].withheld,
-            "status_label": STATUS_LABELS[referral.status],
-            "status_colour": STATUS_TAGS[referral.status],
-            "status_labels": STATUS_LABELS,
-            "moves": moves,
-            "forms": forms,
-            "attempt": attempt,
-            "errors": errors,
-            "kept": kept,
-            "events": history(session, referral.events),
-            "requester": requester,
-            "follow_up_overdue": (
-                not lifecycle.is_terminal(referral.status) and referral.follow_up_on < today
-            ),
-            "attendance_due": (
-                referral.attendance_check_on is not None and referral.attendance_check_on <= today
-            ),
-            "changes": {change.instrument.value: change for change in changes},
-            "instruments": INSTRUMENTS,
-            "failure_reasons": FAILURE_REASONS,
-            "contact_methods": CONTACT_METHODS,
-            "yes_no": YES_NO,
-            "timings": TIMINGS,
-            "done": DONE.get(request.query_params.get("done", "")),
-            "moved": request.query_params.get("done") == "status",
-            "day_text": day_text,
-            "moment_text": moment_text,
-        },
-        status_code=status_code,
-    )
-
-
-def _stale_view(
-    request: Request,
-    session: Session,
-    context: AuditContext,
-    principal: Principal,
-    referral_id: str,
-    attempt: Attempt,
-) -> Response:
-    """The page after a change lost the race: this request's transaction is rolled back
-    (a failed versioned write leaves it unusable) and the referral read afresh."""
-    session.rollback()
-    attempt.stale = True
-    with get_database(request).session() as fresh:
-        return _referral_view(
-            request, fresh, context, principal, referral_id, attempt=attempt, status_code=409
-        )
-
-
 def _input_errors(
     error: ReferralInputError, anchors: Mapping[str, str], fallback: str
 ) -> list[tuple[str, str]]:
@@ -499,37 +411,137 @@ def _input_errors(
 Change = Callable[[], object]
 
 
-def _apply(
-    request: Request,
-    session: Session,
-    context: AuditContext,
-    principal: Principal,
-    referral_id: str,
-    attempt: Attempt,
-    change: Change,
-    anchors: Mapping[str, str],
-    done: str,
-    fragment: str,
-) -> Response:
-    """Make a change from a form of the referral page: back to the page when it is made;
-    the page again, with what was typed and why it was not made, when it is not."""
-    try:
-        change()
-    except ReferralNotFound:
-        return error_response(request, 404, NO_REFERRAL)
-    except StaleReferral:
-        return _stale_view(request, session, context, principal, referral_id, attempt)
-    except IllegalTransition as error:
-        attempt.form.errors.append(("referral-status", _sentence(str(error))))
-        return _referral_view(
-            request, session, context, principal, referral_id, attempt=attempt, status_code=409
+@dataclass(frozen=True, slots=True)
+class ReferralView:
+    """The referral page for one request: shown, or shown again with a form sent back; and
+    the changes made from its forms."""
+
+    request: Request
+    session: Session
+    context: AuditContext
+    principal: Principal
+    referral_id: str
+
+    def show(self, attempt: Attempt | None = None, status_code: int = 200) -> Response:
+        request, session, context = self.request, self.session, self.context
+        principal, referral_id = self.principal, self.referral_id
+        try:
+            referral = service.get_referral(session, context, referral_id, actor=principal)
+            changes = service.outcome_changes(session, context, referral_id, actor=principal)
+        except ReferralNotFound:
+            return error_response(request, 404, NO_REFERRAL)
+        person = session.get(Person, referral.person_id)
+        assert person is not None  # a referral's person is never deleted
+        side = side_of(principal, referral, person)
+        if side.sees_record:
+            get_person(session, context, person.id, principal=principal)  # audits the passport
+        # Sensitive needs only for the care team's clinical users and the provider it was sent
+        # to; for anyone else they, and the free text that speaks of them, are withheld.
+        shown = service.shown_needs(session, context, [referral], viewer=principal, page="referral")
+        needs = _needs(shown[referral.id])
+        forms = _default_forms(referral)
+        errors: list[tuple[str, str]] = []
+        kept: list[tuple[str, str]] = []
+        moves = [MOVES[to] for to in lifecycle.next_statuses(referral.status)]
+        if attempt is not None:
+            forms[attempt.key] = attempt.form
+            errors = list(attempt.form.errors)
+            offered = attempt.asked is None or attempt.asked in {move.to for move in moves}
+            if attempt.stale:
+                message = STALE.format(status=STATUS_LABELS[referral.status].lower())
+                errors.insert(0, ("referral-status", message))
+            if not offered:
+                # The form for that move is not on the page now: show what was typed.
+                kept = [(name, value) for name, value in attempt.form.values.items() if value]
+        requester = session.get(User, referral.requester_user_id)
+        today = today_in_london()
+        consent = referral.consent
+        may_withdraw = consent.status == ConsentStatus.ACTIVE and service.may_withdraw_consent(
+            session, principal, consent
         )
-    except ReferralInputError as error:
-        attempt.form.errors.extend(_input_errors(error, anchors, f"{attempt.key}-form"))
-        return _referral_view(
-            request, session, context, principal, referral_id, attempt=attempt, status_code=422
+        # What withdrawing the consent would cancel, to say so before it is done.
+        to_cancel = [
+            made
+            for made in (service.referrals_made_on(session, consent.id) if may_withdraw else [])
+            if not lifecycle.is_terminal(made.status)
+        ]
+        return render(
+            request,
+            "referrals/manage_referral.html",
+            {
+                "title": f"Referral of {person.full_name} to {referral.service_name}",
+                "referral": referral,
+                "person": person,
+                "side": side,
+                "contact": contact_details(person),
+                "needs": needs,
+                "withheld": shown[referral.id].withheld,
+                "status_label": STATUS_LABELS[referral.status],
+                "status_colour": STATUS_TAGS[referral.status],
+                "status_labels": STATUS_LABELS,
+                "moves": moves,
+                "forms": forms,
+                "attempt": attempt,
+                "errors": errors,
+                "kept": kept,
+                "events": history(session, referral.events),
+                "requester": requester,
+                "follow_up_overdue": (
+                    not lifecycle.is_terminal(referral.status) and referral.follow_up_on < today
+                ),
+                "attendance_due": (
+                    referral.attendance_check_on is not None
+                    and referral.attendance_check_on <= today
+                ),
+                "changes": {change.instrument.value: change for change in changes},
+                "may_withdraw": may_withdraw,
+                "to_cancel": to_cancel,
+                "instruments": INSTRUMENTS,
+                "failure_reasons": FAILURE_REASONS,
+                "contact_methods": CONTACT_METHODS,
+                "yes_no": YES_NO,
+                "timings": TIMINGS,
+                "done": DONE.get(request.query_params.get("done", "")),
+                "moved": request.query_params.get("done") == "status",
+                "day_text": day_text,
+                "moment_text": moment_text,
+            },
+            status_code=status_code,
         )
-    return RedirectResponse(_referral_path(referral_id, fragment, done=done), status_code=303)
+
+    def apply(
+        self,
+        attempt: Attempt,
+        change: Change,
+        anchors: Mapping[str, str],
+        done: str,
+        fragment: str,
+    ) -> Response:
+        """Make a change from a form of the page: back to the page when it is made; the page
+        again, with what was typed and why it was not made, when it is not."""
+        try:
+            change()
+        except ReferralNotFound:
+            return error_response(self.request, 404, NO_REFERRAL)
+        except StaleReferral:
+            return self._stale(attempt)
+        except IllegalTransition as error:
+            attempt.form.errors.append(("referral-status", _sentence(str(error))))
+            return self.show(attempt, 409)
+        except ReferralInputError as error:
+            attempt.form.errors.extend(_input_errors(error, anchors, f"{attempt.key}-form"))
+            return self.show(attempt, 422)
+        return RedirectResponse(
+            _referral_path(self.referral_id, fragment, done=done), status_code=303
+        )
+
+    def _stale(self, attempt: Attempt) -> Response:
+        """The page after a change lost the race: this request's transaction is rolled back
+        (a failed versioned write leaves it unusable) and the referral read afresh."""
+        self.session.rollback()
+        attempt.stale = True
+        with get_database(self.request).session() as fresh:
+            return replace(self, session=fresh).show(attempt, 409)
 
 
 @router.get("/referrals/{referral_id:uuid}", response_class=HTMLResponse)
@@ -540,7 +552,7 @@ def referral_page(
     context: AuditContext = Depends(audit_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    return _referral_view(request, session, context, principal, str(referral_id))
+    return ReferralView(request, session, context, principal, str(referral_id)).show()
 
 
 @router.post("/referrals/{referral_id:uuid}/status", response_class=HTMLResponse)
@@ -574,18 +586,13 @@ async def change_status(
             failure = None  # the service names what is missing
     reason = form.value(names["reason"]) if to in (S.REJECTED, S.CANCELLED, S.FAILED) else None
     anchors = {**names, "failure_reason": f"{to}-failure_reason-1"}
-    key = str(referral_id)
-    return _apply(
-        request,
-        session,
-        context,
-        principal,
-        key,
+    page = ReferralView(request, session, context, principal, str(referral_id))
+    return page.apply(
         attempt,
         lambda: service.change_status(
             session,
             context,
-            key,
+            page.referral_id,
             to,
             _version(data),
             reason=reason,
@@ -617,22 +624,15 @@ async def record_contact_attempt(
         form.errors.append(("contact-method-1", "Choose how you tried to contact them"))
     if form.value("contact-reached") not in ("yes", "no"):
         form.errors.append(("contact-reached-1", "Say whether you reached them"))
-    key = str(referral_id)
+    page = ReferralView(request, session, context, principal, str(referral_id))
     if form.errors:
-        return _referral_view(
-            request, session, context, principal, key, attempt=attempt, status_code=422
-        )
-    return _apply(
-        request,
-        session,
-        context,
-        principal,
-        key,
+        return page.show(attempt, 422)
+    return page.apply(
         attempt,
         lambda: service.record_contact_attempt(
             session,
             context,
-            key,
+            page.referral_id,
             method=form.value("contact-method"),
             reached=form.value("contact-reached") == "yes",
             note=form.value("contact-note"),
@@ -654,18 +654,51 @@ async def add_note(
 ) -> Response:
     data = await request.form()
     form = Form(values={"note-text": _text(data, "note-text")})
-    key = str(referral_id)
-    return _apply(
-        request,
-        session,
-        context,
-        principal,
-        key,
+    page = ReferralView(request, session, context, principal, str(referral_id))
+    return page.apply(
         Attempt("note", form),
-        lambda: service.add_note(session, context, key, form.value("note-text"), actor=principal),
+        lambda: service.add_note(
+            session, context, page.referral_id, form.value("note-text"), actor=principal
+        ),
         {"text": "note-text"},
         "note",
         "#history",
+    )
+
+
+@router.post("/referrals/{referral_id:uuid}/consent/withdraw", response_class=HTMLResponse)
+async def withdraw_consent(
+    request: Request,
+    referral_id: uuid.UUID,
+    principal: Principal = allow(*REFERRERS),
+    context: AuditContext = Depends(audit_context),
+    session: Session = Depends(get_session, scope="function"),
+) -> Response:
+    """The person withdrew the consent this referral was made on: service.withdraw_consent
+    cancels the open referrals made on it and notes it on the others."""
+    data = await request.form()
+    form = Form(values={"withdraw-note": _text(data, "withdraw-note")})
+    page = ReferralView(request, session, context, principal, str(referral_id))
+
+    def withdraw() -> None:
+        referral = service.get_referral(session, context, page.referral_id, actor=principal)
+        try:
+            service.withdraw_consent(
+                session,
+                context,
+                referral.consent_id,
+                actor=principal,
+                note=form.value("withdraw-note"),
+            )
+        except ConsentNotValid as error:
+            raise ReferralInputError({"consent": str(error)}) from None
+
+    return page.apply(
+        Attempt("withdraw", form),
+        withdraw,
+        {"note": "withdraw-note", "consent": "consent"},
+        "consent",
+        "#status",
     )
 
 
@@ -706,22 +739,15 @@ async def reschedule_follow_up(
     form = Form(values={name: _text(data, name, 100) for name in names})
     attempt = Attempt("follow_up", form)
     due = typed_date(form, "follow_up", "The follow-up date")
-    key = str(referral_id)
+    page = ReferralView(request, session, context, principal, str(referral_id))
     if due is None:
-        return _referral_view(
-            request, session, context, principal, key, attempt=attempt, status_code=422
-        )
-    return _apply(
-        request,
-        session,
-        context,
-        principal,
-        key,
+        return page.show(attempt, 422)
+    return page.apply(
         attempt,
         lambda: service.reschedule_follow_up(
             session,
             context,
-            key,
+            page.referral_id,
             _version(data),
             due,
             note=form.value("follow_up-note"),
@@ -745,23 +771,16 @@ async def record_attendance_check(
     names = ("attendance-still_attending", "attendance-note")
     form = Form(values={name: _text(data, name) for name in names})
     attempt = Attempt("attendance", form)
-    key = str(referral_id)
+    page = ReferralView(request, session, context, principal, str(referral_id))
     if form.value("attendance-still_attending") not in ("yes", "no"):
         form.errors.append(("attendance-still_attending-1", "Say whether they are still attending"))
-        return _referral_view(
-            request, session, context, principal, key, attempt=attempt, status_code=422
-        )
-    return _apply(
-        request,
-        session,
-        context,
-        principal,
-        key,
+        return page.show(attempt, 422)
+    return page.apply(
         attempt,
         lambda: service.record_attendance_check(
             session,
             context,
-            key,
+            page.referral_id,
             _version(data),
             form.value("attendance-still_attending") == "yes",
             note=form.value("attendance-note"),
@@ -825,23 +844,16 @@ async def record_outcome_measure(
     names = [f"{measured}-timing", *(f"{measured}-{item.key}" for item in spec.items)]
     form = Form(values={name: _text(data, name, 20) for name in names})
     attempt = Attempt(measured.value, form)
-    key = str(referral_id)
+    page = ReferralView(request, session, context, principal, str(referral_id))
     score_errors(measured, form)
     if form.errors:
-        return _referral_view(
-            request, session, context, principal, key, attempt=attempt, status_code=422
-        )
-    return _apply(
-        request,
-        session,
-        context,
-        principal,
-        key,
+        return page.show(attempt, 422)
+    return page.apply(
         attempt,
         lambda: service.record_outcome_measure(
             session,
             context,
-            key,
+            page.referral_id,
             measured,
             form.value(f"{measured}-timing"),
             {item.key: form.value(f"{measured}-{item.key}") for item in spec.items},

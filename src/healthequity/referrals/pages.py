@@ -36,13 +36,14 @@ from healthequity.auth.schemas import Principal
 from healthequity.directory import search
 from healthequity.directory.models import Service, ServiceStatus
 from healthequity.needs import NEEDS_BY_CODE
+from healthequity.people.lookup import person_for_page
 from healthequity.people.models import Person
 from healthequity.referrals import service
 from healthequity.referrals.exceptions import ReferralError, ReferralNotFound
 from healthequity.referrals.models import Referral
 from healthequity.social_history import service as social_history
 from healthequity.social_history.models import IdentifiedNeed, NeedLevel
-from healthequity.social_history.pages import CLINICAL_ROLES, need_labels, person_for_page
+from healthequity.social_history.pages import CLINICAL_ROLES, REFUSAL, need_labels
 from healthequity.social_history.service import audit_sensitive_view, may_see_sensitive
 from healthequity.web.dependencies import get_session
 from healthequity.web.errors import error_response
@@ -91,6 +92,7 @@ class NeedBlock:
     waiting_review: bool  # from the person's own answers, not reviewed yet
     services: list[search.SearchResult] = field(default_factory=list)
     showing_more: bool = False
+    follow_up_days: dict[str, int] = field(default_factory=dict)  # by service id
 
     @property
     def need_ids(self) -> list[str]:
@@ -99,7 +101,10 @@ class NeedBlock:
     @property
     def service_options(self) -> list[tuple[str, str, str]]:
         """Each service as a box to tick: its id, its name, and what to know to choose it."""
-        return [(result.id, result.name, service_hint(result)) for result in self.services]
+        return [
+            (result.id, result.name, service_hint(result, self.follow_up_days.get(result.id)))
+            for result in self.services
+        ]
 
 
 def need_blocks(session: Session, person: Person, principal: Principal) -> list[NeedBlock]:
@@ -171,9 +176,12 @@ def match_services(
             stale_after_days=request.app.state.settings.directory_stale_days,
             limit=MORE_SERVICES if block.showing_more else SERVICES_SHOWN,
         )
+        block.follow_up_days = service.follow_up_days_of(
+            session, [result.id for result in block.services]
+        )
 
 
-def service_hint(result: search.SearchResult) -> str:
+def service_hint(result: search.SearchResult, follow_up_days: int | None = None) -> str:
     """What to know to choose a service, in one line under its name."""
     parts = [result.organisation_name]
     if result.distance_miles is not None:
@@ -181,6 +189,8 @@ def service_hint(result: search.SearchResult) -> str:
     parts.append(result.how_to_refer)
     if result.opening_times:
         parts.append(f"Open {result.opening_times}")
+    if follow_up_days is not None:
+        parts.append(f"Referrals followed up after {follow_up_days} days")
     return ". ".join(part.rstrip(".") for part in parts) + "."
 
 
@@ -321,7 +331,7 @@ def needs_page(
     context: AuditContext = Depends(audit_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    found = person_for_page(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id, REFUSAL)
     if not isinstance(found, Person):
         return found
     blocks = need_blocks(session, found, principal)
@@ -339,7 +349,7 @@ async def choose_services(
     context: AuditContext = Depends(audit_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    found = person_for_page(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id, REFUSAL)
     if not isinstance(found, Person):
         return found
     blocks = need_blocks(session, found, principal)
@@ -383,7 +393,7 @@ async def services_for_need(
     """For htmx, when "want help?" changes: the need's services, or the line saying there
     are none to choose because the person does not want help; nothing (204) when what is on
     the page stands, so that a box ticked meanwhile stays ticked."""
-    found = person_for_page(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id, REFUSAL)
     if not isinstance(found, Person):
         return found
     block = next((b for b in need_blocks(session, found, principal) if b.code == code), None)
@@ -618,7 +628,7 @@ def consent_page(
     context: AuditContext = Depends(audit_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    found = person_for_page(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id, REFUSAL)
     if not isinstance(found, Person):
         return found
     choices = _choices_of(request.query_params.getlist("choice"))
@@ -634,7 +644,7 @@ async def send_referrals(
     context: AuditContext = Depends(audit_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    found = person_for_page(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id, REFUSAL)
     if not isinstance(found, Person):
         return found
     data = await request.form()
@@ -733,7 +743,7 @@ def referrals_sent(
     context: AuditContext = Depends(audit_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    found = person_for_page(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id, REFUSAL)
     if not isinstance(found, Person):
         return found
     sent: list[Referral] = []

@@ -1,5 +1,5 @@
 """Shapes the referral services take and give: lists of referrals, their filters and sort
-orders, and the follow-up checks that are due."""
+orders, the follow-up checks that are due, provider links and services' follow-up days."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from healthequity.auth.models import Organisation
+from healthequity.directory.models import ServiceStatus
 from healthequity.referrals.lifecycle import OPEN_STATUSES
 from healthequity.referrals.models import ReferralStatus
 
@@ -118,3 +120,36 @@ class DueCheck:
     # Follow-ups: always. "Still attending?": past the six-week window.
     late: bool
     referral: ReferralSummary
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedOrganization:
+    """A directory organisation a provider organisation is linked to. `name` is None when
+    the directory no longer holds it (the link stays until someone removes it)."""
+
+    directory_organization_id: str
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderOrganisation:
+    """An organisation whose users work referrals (some hold the provider role, or it is
+    linked already), how many users hold that role, and what it is linked to, by name."""
+
+    organisation: Organisation
+    provider_users: int
+    links: tuple[LinkedOrganization, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceFollowUp:
+    """A directory service and after how many days its referrals are followed up: its own
+    setting, or the default when `own_days` is None."""
+
+    service_id: str
+    service_name: str
+    organization_id: str
+    organization_name: str
+    status: ServiceStatus
+    days: int
+    own_days: int | None

@@ -29,9 +29,20 @@ without its free text, which speaks of them (`shown_needs`, and the lists' summa
 view that shows them is audited by id (social_history.service.audit_sensitive_view).
 
 Follow-up dates default to 14 days after the referral; a service may have its own number of
-days in ServiceReferralSettings (keyed by the directory's service id), and a referrer may
-give another when referring or move it later. A social prescription also gets a "still
+days in ServiceReferralSettings (keyed by the directory's service id), set by an
+administrator or by the providers linked to the organisation that runs it, and a referrer
+may give another when referring or move it later. A social prescription also gets a "still
 attending?" check, due four weeks after the provider accepts it and late after six.
+
+Provider links (ProviderLink) say which directory organisations' referrals a provider
+organisation's users see and work. Only an administrator links and unlinks, on the page
+or at the command line (no actor): a link opens referrals, sensitive needs included, so an
+organisation may not grant it to itself. Each link and unlink is audited.
+
+Withdrawing a consent: the consent shows as withdrawn and allows no new referral; each open
+referral made on it is cancelled through the lifecycle with the reason "Consent withdrawn"
+(so the provider sees it in their inbox and on the referral), and each that had already
+ended gets a note saying so. The referrals and what they shared stay, for the record.
 """
 
 from __future__ import annotations
@@ -48,9 +59,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from healthequity.audit.schemas import AuditContext
 from healthequity.audit.service import record_event
+from healthequity.auth.models import Organisation, OrganisationKind, Role, User, UserRole
 from healthequity.auth.schemas import Principal
 from healthequity.directory.curation import RecordNotFound, organization_records
-from healthequity.directory.models import ServiceStatus
+from healthequity.directory.models import Organization, Service, ServiceStatus
 from healthequity.directory.search import get_service, today_in_london
 from healthequity.needs import NEEDS_BY_CODE, UnknownNeed, need
 from healthequity.people.models import Person
@@ -59,6 +71,7 @@ from healthequity.referrals import lifecycle, outcomes
 from healthequity.referrals.exceptions import (
     ConsentNotValid,
     PersonNotFound,
+    ProviderLinkNotAllowed,
     ReferralInputError,
     ReferralNotFound,
     ServiceNotAcceptingReferrals,
@@ -85,13 +98,20 @@ from healthequity.referrals.schemas import (
     ContactMethod,
     DueCheck,
     DueCheckKind,
+    LinkedOrganization,
+    ProviderOrganisation,
     ReferralPage,
     ReferralSummary,
+    ServiceFollowUp,
     ShownNeed,
     ShownNeeds,
 )
 from healthequity.social_history.models import IdentifiedNeed
-from healthequity.social_history.service import audit_sensitive_view, sensitive_visible_to
+from healthequity.social_history.service import (
+    audit_sensitive_view,
+    may_see_sensitive,
+    sensitive_visible_to,
+)
 from healthequity.store.database import utc_now
 
 DEFAULT_FOLLOW_UP_DAYS = 14
@@ -101,6 +121,8 @@ ATTENDANCE_CHECK_AFTER = timedelta(weeks=4)
 ATTENDANCE_CHECK_LATE_AFTER = timedelta(weeks=6) - ATTENDANCE_CHECK_AFTER
 TEXT_LIMIT = 4000
 DEFAULT_PAGE_SIZE = 25
+# The reason a referral is cancelled with when the person withdraws the consent it used.
+CONSENT_WITHDRAWN = "Consent withdrawn"
 
 _E = TypeVar("_E", Instrument, Timing, ContactMethod)
 
@@ -132,6 +154,24 @@ def _check_follow_up_days(days: int, field: str) -> None:
         raise ReferralInputError(
             {field: f"expected a whole number of days from 1 to {MAX_FOLLOW_UP_DAYS}, got {days}"}
         )
+
+
+def parse_follow_up_days(text: str, field: str = "follow_up_days") -> int | None:
+    """Follow-up days as typed: None when blank (the default), else a whole number in range,
+    refused with the same message as `_check_follow_up_days` when it is not."""
+    cleaned = text.strip()
+    if not cleaned:
+        return None
+    if not (cleaned.isascii() and cleaned.lstrip("-").isdigit()) or len(cleaned) > 9:
+        raise ReferralInputError(
+            {
+                field: f"expected a whole number of days from 1 to {MAX_FOLLOW_UP_DAYS}, "
+                f"got {cleaned!r}"
+            }
+        )
+    days = int(cleaned)
+    _check_follow_up_days(days, field)
+    return days
 
 
 def _user_id(principal: Principal, field: str) -> int:
@@ -307,27 +347,86 @@ def record_consent(
     return consent
 
 
+def referrals_made_on(session: Session, consent_id: str) -> list[Referral]:
+    """The referrals made on the consent, the oldest first."""
+    return list(
+        session.scalars(
+            select(Referral)
+            .where(Referral.consent_id == consent_id)
+            .order_by(Referral.created_at, Referral.id)
+        )
+    )
+
+
+def may_withdraw_consent(session: Session, actor: Principal, consent: Consent) -> bool:
+    """Whether the actor may record that the person withdrew the consent: who recorded it,
+    who made a referral on it, or a clinical user of the person's care team (the clinicians
+    and link workers who may see the record; not an administrator, nor a provider)."""
+    if actor.user_id is not None and actor.user_id == consent.recorded_by_user_id:
+        return True
+    person = session.get(Person, consent.person_id)
+    if person is not None and may_see_sensitive(actor, person):
+        return True
+    return actor.user_id is not None and any(
+        referral.requester_user_id == actor.user_id
+        for referral in referrals_made_on(session, consent.id)
+    )
+
+
 def withdraw_consent(
-    session: Session, context: AuditContext, consent_id: str, *, actor: Principal
+    session: Session,
+    context: AuditContext,
+    consent_id: str,
+    *,
+    actor: Principal,
+    note: str | None = None,
 ) -> Consent:
-    """The person withdraws a consent: no new referral may rely on it."""
+    """The person withdraws a consent: no new referral may rely on it, each open referral
+    made on it is cancelled (reason "Consent withdrawn", and `note` if given), and each that
+    had ended already gets a note on its history. All of it, or nothing: a referral changed
+    by someone else meanwhile raises StaleReferral and the caller's transaction is to be
+    rolled back."""
+    text = (note or "").strip()
+    # The note joins the reason the referrals are cancelled with, which has the text limit.
+    room = TEXT_LIMIT - len(_with_note(CONSENT_WITHDRAWN, "-")) + 1
+    if len(text) > room:
+        raise ReferralInputError({"note": f"at most {room} characters, {len(text)} given"})
     consent = session.get(Consent, consent_id)
-    person = None if consent is None else session.get(Person, consent.person_id)
-    if (
-        consent is None
-        or person is None
-        or not (can_see_person(actor, person) or consent.recorded_by_user_id == actor.user_id)
-    ):
-        raise ConsentNotValid(f"no consent {consent_id!r} among those you can see")
+    if consent is None or not may_withdraw_consent(session, actor, consent):
+        raise ConsentNotValid(f"no consent {consent_id!r} among those you can withdraw")
+    if consent.status == ConsentStatus.WITHDRAWN:
+        raise ConsentNotValid(f"consent {consent_id} is withdrawn already: nothing changes")
     consent.status = ConsentStatus.WITHDRAWN
     session.flush()
+    reason = _with_note(CONSENT_WITHDRAWN, text)
+    cancelled: list[str] = []
+    for referral in referrals_made_on(session, consent.id):
+        if lifecycle.is_terminal(referral.status):
+            detail = (
+                f"{CONSENT_WITHDRAWN}: the person no longer agrees to share their information "
+                f"with {consent.recipient_name}. The referral had ended already "
+                f"({referral.status.value})"
+            )
+            _add_event(session, referral, ReferralEventKind.NOTE, actor, _with_note(detail, text))
+            _audit(session, context, "referral.note", referral, consent_withdrawn=True)
+        else:
+            _move(
+                session,
+                context,
+                referral,
+                ReferralStatus.CANCELLED,
+                referral.version,
+                reason=reason,
+                actor=actor,
+            )
+            cancelled.append(referral.id)
     record_event(
         session,
         context,
         "referral.consent.withdraw",
         subject_type="consent",
         subject_id=consent.id,
-        detail={"person_id": consent.person_id},
+        detail={"person_id": consent.person_id, "cancelled_referral_ids": cancelled},
     )
     return consent
 
@@ -366,21 +465,70 @@ def follow_up_days_for(session: Session, service_id: str) -> int:
     return DEFAULT_FOLLOW_UP_DAYS if settings is None else settings.follow_up_days
 
 
+def follow_up_days_of(session: Session, service_ids: Iterable[str]) -> dict[str, int]:
+    """`follow_up_days_for` of several services at once, by service id."""
+    wanted = list(dict.fromkeys(service_ids))
+    days = dict.fromkeys(wanted, DEFAULT_FOLLOW_UP_DAYS)
+    if wanted:
+        rows = session.execute(
+            select(
+                ServiceReferralSettings.service_id, ServiceReferralSettings.follow_up_days
+            ).where(ServiceReferralSettings.service_id.in_(wanted))
+        )
+        days.update({service_id: value for service_id, value in rows})
+    return days
+
+
+def _linked_organizations(organisation_id: int) -> Select[str]:
+    return select(ProviderLink.directory_organization_id).where(
+        ProviderLink.organisation_id == organisation_id
+    )
+
+
+def may_set_follow_up_days(session: Session, actor: Principal, organization_id: str) -> bool:
+    """Whether the actor may set the follow-up days of the services of this directory
+    organisation: an administrator, or a provider of an organisation linked to it."""
+    if Role.ADMIN in actor.roles:
+        return True
+    return Role.PROVIDER in actor.roles and (
+        session.get(ProviderLink, (actor.organisation_id, organization_id)) is not None
+    )
+
+
 def set_follow_up_days(
-    session: Session, context: AuditContext, service_id: str, days: int, *, actor: Principal
-) -> ServiceReferralSettings:
-    """Follow referrals to this service up after `days` days instead of the default."""
-    _check_follow_up_days(days, "follow_up_days")
-    if get_service(session, service_id, include_inactive=True) is None:
-        raise ServiceNotFound(f"no service with id {service_id!r} in the directory")
+    session: Session,
+    context: AuditContext,
+    service_id: str,
+    days: int | None,
+    *,
+    actor: Principal,
+) -> ServiceReferralSettings | None:
+    """Follow referrals to this service up after `days` days instead of the default; None
+    goes back to the default. For an administrator, or a provider linked to the organisation
+    that runs the service (see may_set_follow_up_days); anyone else is told there is no such
+    service. Referrals made already keep their dates."""
+    if days is not None:
+        _check_follow_up_days(days, "follow_up_days")
+    found = session.get(Service, service_id)
+    if found is None or not may_set_follow_up_days(session, actor, found.organization_id):
+        raise ServiceNotFound(
+            f"no service with id {service_id!r} among those whose follow-up you may set"
+        )
     settings = session.get(ServiceReferralSettings, service_id)
     before = None if settings is None else settings.follow_up_days
-    if settings is None:
-        settings = ServiceReferralSettings(service_id=service_id)
-        session.add(settings)
-    settings.follow_up_days = days
-    settings.updated_at = utc_now()
-    settings.updated_by_user_id = actor.user_id
+    if before == days:
+        return settings
+    if days is None:
+        assert settings is not None  # before differs from None
+        session.delete(settings)
+        settings = None
+    else:
+        if settings is None:
+            settings = ServiceReferralSettings(service_id=service_id)
+            session.add(settings)
+        settings.follow_up_days = days
+        settings.updated_at = utc_now()
+        settings.updated_by_user_id = actor.user_id
     session.flush()
     record_event(
         session,
@@ -391,6 +539,54 @@ def set_follow_up_days(
         detail={"follow_up_days": [before, days]},
     )
     return settings
+
+
+def follow_up_services(
+    session: Session, actor: Principal, text: str = "", *, limit: int = 100
+) -> tuple[list[ServiceFollowUp], int]:
+    """The services whose follow-up days the actor may set, by organisation and name, with
+    their days; and how many there are in all. A provider gets the services of the
+    organisations theirs is linked to; an administrator those whose name or id contains
+    `text` or, with no text, those with days of their own. `text` narrows either."""
+    wanted = text.strip()
+    query = select(Service, Organization.name).join(
+        Organization, Organization.id == Service.organization_id
+    )
+    if Role.ADMIN not in actor.roles:
+        query = query.where(
+            Service.organization_id.in_(_linked_organizations(actor.organisation_id))
+        )
+    elif not wanted:
+        query = query.where(Service.id.in_(select(ServiceReferralSettings.service_id)))
+    if wanted:
+        query = query.where(
+            Service.name.icontains(wanted, autoescape=True)
+            | Service.id.icontains(wanted, autoescape=True)
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(
+        query.order_by(Organization.name, Service.name, Service.id).limit(limit)
+    ).all()
+    own = {
+        service_id: days
+        for service_id, days in session.execute(
+            select(
+                ServiceReferralSettings.service_id, ServiceReferralSettings.follow_up_days
+            ).where(ServiceReferralSettings.service_id.in_([row[0].id for row in rows]))
+        )
+    }
+    return [
+        ServiceFollowUp(
+            service_id=found.id,
+            service_name=found.name,
+            organization_id=found.organization_id,
+            organization_name=organization_name,
+            status=found.status,
+            days=own.get(found.id, DEFAULT_FOLLOW_UP_DAYS),
+            own_days=own.get(found.id),
+        )
+        for found, organization_name in rows
+    ], total
 
 
 # Referring
@@ -511,6 +707,34 @@ def change_status(
     if the referral changed since, StaleReferral, and nothing changes."""
     referral = _referral_for(session, referral_id, actor)
     _check_version(referral, expected_version)
+    return _move(
+        session,
+        context,
+        referral,
+        to_status,
+        expected_version,
+        reason=reason,
+        outcome=outcome,
+        failure_reason=failure_reason,
+        actor=actor,
+        today=today,
+    )
+
+
+def _move(
+    session: Session,
+    context: AuditContext,
+    referral: Referral,
+    to_status: ReferralStatus,
+    expected_version: int,
+    *,
+    reason: str | None = None,
+    outcome: str | None = None,
+    failure_reason: FailureReason | None = None,
+    actor: Principal,
+    today: date | None = None,
+) -> Referral:
+    """A status change of a referral the caller may change, checked by the lifecycle."""
     current = referral.status
     lifecycle.check_transition(
         current, to_status, reason=reason, outcome=outcome, failure_reason=failure_reason
@@ -885,6 +1109,28 @@ def _summaries(
     return summaries
 
 
+def _audit_list_read(
+    session: Session,
+    context: AuditContext,
+    listing: str,
+    items: Sequence[ReferralSummary],
+    subject_type: str,
+    subject_id: int | str,
+    **detail: object,
+) -> None:
+    """Audit a read of the list `listing`: the referrals it showed, then its sensitive needs
+    by person."""
+    record_event(
+        session,
+        context,
+        f"{listing}.read",
+        subject_type=subject_type,
+        subject_id=subject_id,
+        detail={**detail, "referral_ids": [item.id for item in items]},
+    )
+    _audit_listed(session, context, listing, items)
+
+
 def _audit_listed(
     session: Session, context: AuditContext, page: str, items: Iterable[ReferralSummary]
 ) -> None:
@@ -978,15 +1224,9 @@ def caseload(
     if filters.social_prescriptions_only:
         conditions.append(Referral.is_social_prescription.is_(True))
     result = _page(session, conditions, _SORTS[sort], page, page_size, viewer=viewer)
-    record_event(
-        session,
-        context,
-        "referral.caseload.read",
-        subject_type="user",
-        subject_id=user_id,
-        detail={"page": page, "referral_ids": [item.id for item in result.items]},
+    _audit_list_read(
+        session, context, "referral.caseload", result.items, "user", user_id, page=page
     )
-    _audit_listed(session, context, "referral.caseload", result.items)
     return result
 
 
@@ -998,15 +1238,7 @@ def referrals_of_person(
     items = _summaries(
         session, [Referral.person_id == person_id], [Referral.created_at.desc()], viewer=actor
     )
-    record_event(
-        session,
-        context,
-        "referral.person.read",
-        subject_type="person",
-        subject_id=person_id,
-        detail={"referral_ids": [item.id for item in items]},
-    )
-    _audit_listed(session, context, "referral.person", items)
+    _audit_list_read(session, context, "referral.person", items, "person", person_id)
     return items
 
 
@@ -1158,23 +1390,107 @@ def provider_inbox(
         viewer=None,
         provider=True,
     )
-    record_event(
-        session,
-        context,
-        "referral.inbox.read",
-        subject_type="organisation",
-        subject_id=organisation_id,
-        detail={"page": page, "referral_ids": [item.id for item in result.items]},
+    _audit_list_read(
+        session, context, "referral.inbox", result.items, "organisation", organisation_id, page=page
     )
-    _audit_listed(session, context, "referral.inbox", result.items)
     return result
 
 
+# Provider links
+
+
+def find_directory_organizations(
+    session: Session, text: str, *, limit: int = 20
+) -> tuple[list[Organization], int]:
+    """The directory organisations `text` may mean, by name, and how many there are: the one
+    with that id; else those with that name (in any case); else those whose name or other
+    name contains it."""
+    wanted = text.strip()
+    if not wanted:
+        return [], 0
+    by_id = session.get(Organization, wanted)
+    if by_id is not None:
+        return [by_id], 1
+    order = (Organization.name, Organization.id)
+    named = list(
+        session.scalars(
+            select(Organization)
+            .where(func.lower(Organization.name) == wanted.lower())
+            .order_by(*order)
+        )
+    )
+    if named:
+        return named[:limit], len(named)
+    containing = select(Organization).where(
+        Organization.name.icontains(wanted, autoescape=True)
+        | Organization.alternate_name.icontains(wanted, autoescape=True)
+    )
+    total = session.scalar(select(func.count()).select_from(containing.subquery())) or 0
+    return list(session.scalars(containing.order_by(*order).limit(limit))), total
+
+
+def resolve_directory_organization(
+    session: Session, text: str, field: str = "directory_organization_id"
+) -> Organization:
+    """The one directory organisation `text` means (see find_directory_organizations);
+    ReferralInputError naming `field` when it means none, or several (naming a few)."""
+    wanted = text.strip()
+    if not wanted:
+        raise ReferralInputError(
+            {field: "give the directory organisation's id, its name or part of its name"}
+        )
+    found, total = find_directory_organizations(session, wanted, limit=5)
+    if total == 1:
+        return found[0]
+    if not found:
+        raise ReferralInputError(
+            {
+                field: f"no organisation in the directory has the id {wanted!r} "
+                "or a name containing it"
+            }
+        )
+    named = "; ".join(f"{organization.name} ({organization.id})" for organization in found)
+    more = f" and {total - len(found)} more" if total > len(found) else ""
+    raise ReferralInputError(
+        {
+            field: f"{total} organisations in the directory match {wanted!r}: {named}{more}; "
+            "give its id"
+        }
+    )
+
+
+def may_manage_links(actor: Principal | None) -> bool:
+    """Only an administrator (or the command line, with no actor) links and unlinks: a link
+    opens referrals, sensitive needs included, to the organisation's users, so an
+    organisation may not grant it to itself."""
+    return actor is None or Role.ADMIN in actor.roles
+
+
+def _organisation_for_links(
+    session: Session, organisation_id: int, actor: Principal | None
+) -> Organisation:
+    """The organisation whose links are changed, if the actor may change them."""
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise ReferralInputError({"organisation_id": f"no organisation with id {organisation_id}"})
+    if not may_manage_links(actor):
+        raise ProviderLinkNotAllowed(
+            f"only an administrator may change the provider links of {organisation.name}"
+        )
+    return organisation
+
+
 def link_provider(
-    session: Session, context: AuditContext, organisation_id: int, directory_organization_id: str
+    session: Session,
+    context: AuditContext,
+    organisation_id: int,
+    directory_organization_id: str,
+    *,
+    actor: Principal | None = None,
 ) -> ProviderLink:
     """Let users of `organisation_id` see and work referrals to the services of the
-    directory organisation `directory_organization_id`."""
+    directory organisation `directory_organization_id`. Linking again changes nothing."""
+    _organisation_for_links(session, organisation_id, actor)
     try:
         organization_records(session, directory_organization_id)
     except RecordNotFound:
@@ -1200,6 +1516,83 @@ def link_provider(
             detail={"directory_organization_id": directory_organization_id},
         )
     return link
+
+
+def unlink_provider(
+    session: Session,
+    context: AuditContext,
+    organisation_id: int,
+    directory_organization_id: str,
+    *,
+    actor: Principal | None = None,
+) -> None:
+    """Users of `organisation_id` no longer see or work referrals to the services of the
+    directory organisation. The referrals stay as they are, for the referrer to follow up."""
+    organisation = _organisation_for_links(session, organisation_id, actor)
+    link = session.get(ProviderLink, (organisation_id, directory_organization_id))
+    if link is None:
+        raise ReferralInputError(
+            {
+                "directory_organization_id": f"{organisation.name} is not linked to directory "
+                f"organisation {directory_organization_id!r}"
+            }
+        )
+    session.delete(link)
+    session.flush()
+    record_event(
+        session,
+        context,
+        "referral.provider_link.delete",
+        subject_type="organisation",
+        subject_id=organisation_id,
+        detail={"directory_organization_id": directory_organization_id},
+    )
+
+
+def is_linked(session: Session, organisation_id: int, directory_organization_id: str) -> bool:
+    return session.get(ProviderLink, (organisation_id, directory_organization_id)) is not None
+
+
+def provider_organisations(
+    session: Session, *, actor: Principal | None = None
+) -> list[ProviderOrganisation]:
+    """The organisations whose users work referrals, by name, each with how many of its
+    active users hold the provider role and the directory organisations it is linked to: for
+    an administrator (or at the command line) every organisation of kind provider, with a
+    provider user, or linked; for an organisation administrator their own organisation."""
+    provider_users = (
+        select(User.organisation_id, func.count().label("users"))
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.PROVIDER, User.is_active.is_(True))
+        .group_by(User.organisation_id)
+        .subquery()
+    )
+    query = select(Organisation, func.coalesce(provider_users.c.users, 0)).outerjoin(
+        provider_users, provider_users.c.organisation_id == Organisation.id
+    )
+    if actor is not None and Role.ADMIN not in actor.roles:
+        query = query.where(Organisation.id == actor.organisation_id)
+    else:
+        query = query.where(
+            (Organisation.kind == OrganisationKind.PROVIDER)
+            | (provider_users.c.users > 0)
+            | Organisation.id.in_(select(ProviderLink.organisation_id))
+        )
+    rows = session.execute(query.order_by(Organisation.name)).all()
+    links: dict[int, list[LinkedOrganization]] = {row[0].id: [] for row in rows}
+    for organisation_id, organization_id, name in session.execute(
+        select(
+            ProviderLink.organisation_id, ProviderLink.directory_organization_id, Organization.name
+        )
+        .outerjoin(Organization, Organization.id == ProviderLink.directory_organization_id)
+        .where(ProviderLink.organisation_id.in_(list(links)))
+        .order_by(Organization.name, ProviderLink.directory_organization_id)
+    ):
+        links[organisation_id].append(LinkedOrganization(organization_id, name))
+    return [
+        ProviderOrganisation(organisation, users, tuple(links[organisation.id]))
+        for organisation, users in rows
+    ]
 
 
 # Outcome measures

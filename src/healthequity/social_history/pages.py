@@ -30,7 +30,7 @@ from healthequity.auth.dependencies import allow, allow_public, audit_context
 from healthequity.auth.schemas import Principal
 from healthequity.needs import NEEDS_BY_CODE
 from healthequity.people import service as people_service
-from healthequity.people.exceptions import PersonAccessDenied, PersonNotFound
+from healthequity.people.lookup import Refusal, person_for_page
 from healthequity.people.models import LONDON, Person
 from healthequity.social_history import service
 from healthequity.social_history.exceptions import (
@@ -76,11 +76,12 @@ DEFAULT_LINK_DAYS = "7"
 # What people may type into a text answer before it is cut (the limit itself is lower, and
 # going over it is an error that keeps what was typed).
 TYPED_TEXT_LIMIT = 4 * MAX_TEXT_ANSWER
-NO_PERSON = "There is no person record with that reference."
 NO_RESPONSE = "There are no answers with that reference for this person."
-REFUSED = (
+# Shared with the referral pages, which are made from the social history.
+REFUSAL = Refusal(
+    "You cannot see this person's social history",
     "You are not in this person's care team, so you cannot see their record or their social "
-    "history. Ask a clinician of the organisation that holds it to add you to the care team."
+    "history. Ask a clinician of the organisation that holds it to add you to the care team.",
 )
 LEVEL_LABELS = {
     NeedLevel.URGENT: "Urgent",
@@ -94,28 +95,6 @@ LEVEL_TAGS = {
     NeedLevel.AT_RISK: "nhsuk-tag--yellow",
     NeedLevel.NO_NEED: "nhsuk-tag--grey",
 }
-
-
-# Access, shared with the referral pages.
-
-
-def person_for_page(
-    request: Request,
-    session: Session,
-    context: AuditContext,
-    principal: Principal,
-    person_id: str,
-) -> Person | Response:
-    """The person (their read audited), or the page saying there is none or it is not for
-    this viewer."""
-    try:
-        return people_service.get_person(session, context, person_id, principal=principal)
-    except PersonNotFound:
-        return error_response(request, 404, NO_PERSON)
-    except PersonAccessDenied:
-        return error_response(
-            request, 403, REFUSED, title="You cannot see this person's social history"
-        )
 
 
 def _user_id(request: Request, principal: Principal) -> int | Response:
@@ -425,7 +404,7 @@ def history_page(
     context: AuditContext = Depends(audit_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    found = person_for_page(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id, REFUSAL)
     if not isinstance(found, Person):
         return found
     summary = history_summary(session, found)
@@ -494,7 +473,7 @@ def new_history_form(
     instrument = _instrument(slug)
     if instrument is None:
         return _unknown_instrument(request)
-    found = person_for_page(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id, REFUSAL)
     if not isinstance(found, Person):
         return found
     return _history_form_page(
@@ -514,7 +493,7 @@ async def record_history(
     instrument = _instrument(slug)
     if instrument is None:
         return _unknown_instrument(request)
-    found = person_for_page(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id, REFUSAL)
     if not isinstance(found, Person):
         return found
     view = _new_history_view(person_id, instrument, answer_form_of(await request.form()))
@@ -566,7 +545,7 @@ async def history_follow_ups(
     instrument = _instrument(slug)
     if instrument is None:
         return _unknown_instrument(request)
-    found = person_for_page(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id, REFUSAL)
     if not isinstance(found, Person):
         return found
     view = _new_history_view(person_id, instrument, answer_form_of(await request.form()))
@@ -630,7 +609,7 @@ def response_page(
     context: AuditContext = Depends(audit_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    found = person_for_page(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id, REFUSAL)
     if not isinstance(found, Person):
         return found
     return _response_view(request, session, context, principal, found, response_id)
@@ -703,7 +682,7 @@ def review(
     context: AuditContext = Depends(audit_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    found = person_for_page(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id, REFUSAL)
     if not isinstance(found, Person):
         return found
     reviewer = _user_id(request, principal)
@@ -768,7 +747,7 @@ def new_link_form(
     context: AuditContext = Depends(audit_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    found = person_for_page(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id, REFUSAL)
     if not isinstance(found, Person):
         return found
     form = Form(values={"instrument": CORE_SLUG, "days": DEFAULT_LINK_DAYS})
@@ -783,7 +762,7 @@ async def create_link(
     context: AuditContext = Depends(audit_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    found = person_for_page(request, session, context, principal, person_id)
+    found = person_for_page(request, session, context, principal, person_id, REFUSAL)
     if not isinstance(found, Person):
         return found
     creator = _user_id(request, principal)

@@ -33,6 +33,7 @@ from healthequity.people import pages as people_pages
 from healthequity.people import router as people_router
 from healthequity.places import pages as places_pages
 from healthequity.places import router as places_router
+from healthequity.referrals import admin_pages as referrals_admin_pages
 from healthequity.referrals import manage_pages as referrals_manage_pages
 from healthequity.referrals import pages as referrals_pages
 from healthequity.social_history import pages as social_history_pages
@@ -73,6 +74,7 @@ CAPABILITY_MODULES = (
     social_history_pages,
     referrals_pages,
     referrals_manage_pages,
+    referrals_admin_pages,
     letters_pages,
     letters_router,
     fhir_router,

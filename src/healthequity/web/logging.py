@@ -63,3 +63,5 @@ def configure_logging(level: str = "INFO") -> None:
         logging.getLogger(name).propagate = True
     # Our own request log replaces uvicorn's access log, with the request id in it.
     logging.getLogger("uvicorn.access").disabled = True
+    # WeasyPrint logs each step of drawing every letter at INFO: only its warnings matter.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
