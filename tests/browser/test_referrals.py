@@ -176,7 +176,7 @@ def test_a_provider_closes_the_loop_and_the_link_worker_sees_it(
         page.get_by_role("link", name="Follow-ups due").first.click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Follow-ups due")
         with checks.check(f"the overdue list has follow-ups and attendance checks ({label})"):
-            expect(page.locator("#follow-ups")).to_contain_text("Kwame Mensah (demo)")
+            expect(page.locator("#follow-ups")).to_contain_text("Ahmed Al-Sayed (demo)")
             expect(page.locator("#follow-ups")).not_to_contain_text(PERSON)
             expect(page.locator("#still-attending")).to_contain_text("Jordan Whitaker (demo)")
         walk.look(page, f"the follow-ups due ({label})", f"overdue-{label}")
