@@ -16,13 +16,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from healthequity import geography
+from healthequity.dates import LONDON
 from healthequity.directory.models import (
     Attribute,
     Location,
@@ -45,7 +45,6 @@ from healthequity.geography import GeographyError, InvalidPostcode, UnknownPostc
 from healthequity.needs import NEEDS_BY_CODE
 from healthequity.places import service as places
 
-LONDON = ZoneInfo("Europe/London")
 DEFAULT_STALE_DAYS = 180
 MAX_LIMIT = 200
 

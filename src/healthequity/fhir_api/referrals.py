@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from healthequity.audit.schemas import AuditContext
 from healthequity.auth.models import Organisation, User
 from healthequity.auth.schemas import Principal
+from healthequity.dates import LONDON
 from healthequity.fhir_api.access import (
     acting_user,
     audit_view,
@@ -37,7 +38,6 @@ from healthequity.fhir_api.exceptions import (
 )
 from healthequity.fhir_api.responses import JsonObject, as_json, validated
 from healthequity.fhir_api.search import (
-    LONDON,
     SearchQuery,
     any_of,
     date_conditions,

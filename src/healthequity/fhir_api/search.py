@@ -17,18 +17,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.resource import Resource
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from healthequity.dates import LONDON
 from healthequity.fhir_api.exceptions import invalid
 
 DEFAULT_COUNT = 20
 MAX_COUNT = 100
-LONDON = ZoneInfo("Europe/London")
 # Parameters of every search: paging, and the format (JSON is the only one served).
 COUNT, PAGE, FORMAT = "_count", "_page", "_format"
 JSON_FORMATS = frozenset({"json", "application/json", "application/fhir+json"})

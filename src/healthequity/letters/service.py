@@ -30,7 +30,6 @@ from datetime import datetime
 from functools import cache
 from importlib.resources import files
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +39,7 @@ from healthequity.audit.schemas import AuditContext
 from healthequity.audit.service import record_event
 from healthequity.auth.models import Role, User
 from healthequity.auth.schemas import Principal
+from healthequity.dates import LONDON, long_date, long_moment
 from healthequity.letters.exceptions import (
     InvalidBuiltinTemplate,
     InvalidLetter,
@@ -80,7 +80,6 @@ from healthequity.social_history.service import (
 )
 from healthequity.store.database import utc_now
 
-LONDON = ZoneInfo("Europe/London")
 BUILTIN_FOLDER = "builtin_templates"
 # Built-in templates have the same id in every database: uuid5 of their file's name.
 _BUILTIN_NAMESPACE = uuid.UUID("0f7d3c52-6a1e-4b8e-9d2f-3c4b5a6e7f80")
@@ -123,8 +122,7 @@ def _audit(
 
 
 def _date_words(moment: datetime) -> str:
-    day = moment.astimezone(LONDON).date()
-    return f"{day.day} {day:%B %Y}"
+    return long_date(moment.astimezone(LONDON).date())
 
 
 # Built-in templates.
@@ -592,7 +590,7 @@ def _person_values(person: Person) -> PersonValues:
         name=person.full_name,
         first_name=person.given_name,
         last_name=person.family_name,
-        date_of_birth=f"{born.day} {born:%B %Y}" if born else "",
+        date_of_birth=long_date(born) if born else "",
         age="" if person.age is None else str(person.age),
         nhs_number=person.nhs_number_formatted or "",
         postcode=person.postcode or "",
@@ -700,7 +698,7 @@ def letter_page(
     """The letter as it is printed (also shown as a preview before it is issued)."""
     about = [person.full_name]
     if person.date_of_birth:
-        about.append(f"born {person.date_of_birth.day} {person.date_of_birth:%B %Y}")
+        about.append(f"born {long_date(person.date_of_birth)}")
     if person.nhs_number_formatted:
         about.append(f"NHS number {person.nhs_number_formatted}")
     return LetterPage(
@@ -809,8 +807,7 @@ class IssuedLetter:
     @property
     def when(self) -> str:
         """When it was issued, in England: "22 November 2026 at 15:27"."""
-        local = self.letter.created_at.astimezone(LONDON)
-        return f"{local.day} {local:%B %Y} at {local:%H:%M}"
+        return long_moment(self.letter.created_at)
 
     @property
     def fingerprint(self) -> str:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from healthequity.auth.models import Organisation
+from healthequity.dates import LONDON
 from healthequity.people.ethnicity import ETHNICITIES_BY_CODE
 from healthequity.people.nhs_number import format_digits
 from healthequity.store.database import Base, UtcDateTime, enum_column, utc_now
 
 UUID_STRING = String(36)
-LONDON = ZoneInfo("Europe/London")
 
 
 class Sex(enum.StrEnum):

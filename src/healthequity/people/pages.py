@@ -27,6 +27,7 @@ from healthequity.auth.dependencies import allow, audit_context
 from healthequity.auth.exceptions import UnknownUser
 from healthequity.auth.models import Role
 from healthequity.auth.schemas import Principal
+from healthequity.dates import long_date
 from healthequity.people import service
 from healthequity.people.ethnicity import OTHER_ANSWERS, ethnicities_by_group
 from healthequity.people.exceptions import (
@@ -549,7 +550,7 @@ def _differences(form: PersonForm, person: Person) -> list[tuple[str, str]]:
     ]
     if any(stored.value(f"{DOB}-{p}") != form.value(f"{DOB}-{p}") for p in DATE_PARTS):
         born = person.date_of_birth
-        changed.append((LABELS["date_of_birth"], f"{born.day} {born:%B %Y}" if born else "(blank)"))
+        changed.append((LABELS["date_of_birth"], long_date(born) if born else "(blank)"))
     changed.extend(
         (LABELS[n], "Yes" if stored.is_ticked(n) else "No")
         for n in CHECKBOXES

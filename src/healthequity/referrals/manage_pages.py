@@ -26,7 +26,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -38,6 +37,7 @@ from healthequity.audit.schemas import AuditContext
 from healthequity.auth.dependencies import allow, audit_context
 from healthequity.auth.models import ApiToken, Role, User
 from healthequity.auth.schemas import Principal
+from healthequity.dates import LONDON, long_date, long_moment
 from healthequity.directory.models import Organization
 from healthequity.directory.search import today_in_london
 from healthequity.needs import NEEDS, NEEDS_BY_CODE
@@ -80,7 +80,6 @@ from healthequity.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 S = ReferralStatus
-LONDON = ZoneInfo("Europe/London")
 REFERRERS = frozenset({Role.CLINICIAN, Role.LINK_WORKER})
 PROVIDERS = frozenset({Role.PROVIDER})
 VIEWERS = (Role.CLINICIAN, Role.LINK_WORKER, Role.PROVIDER, Role.ADMIN)
@@ -230,15 +229,6 @@ PAGE_LIMIT = 100_000
 # Small presentation helpers.
 
 
-def day_text(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
-def moment_text(moment: datetime) -> str:
-    local = moment.astimezone(LONDON)
-    return f"{local.day} {local:%B %Y} at {local:%H:%M}"
-
-
 def need_label(code: str) -> str:
     found = NEEDS_BY_CODE.get(code)
     return found.label if found else code
@@ -341,7 +331,7 @@ def history(session: Session, events: Sequence[ReferralEvent]) -> list[EventView
     newest_first = sorted(events, key=lambda event: (event.occurred_at, event.id), reverse=True)
     return [
         EventView(
-            moment_text(event.occurred_at),
+            long_moment(event.occurred_at),
             event.occurred_at,
             users.get(event.user_id or 0) or tokens.get(event.api_token_id or 0) or "Unknown",
             _event_what(event),
@@ -503,8 +493,8 @@ class ReferralView:
                 "timings": TIMINGS,
                 "done": DONE.get(request.query_params.get("done", "")),
                 "moved": request.query_params.get("done") == "status",
-                "day_text": day_text,
-                "moment_text": moment_text,
+                "long_date": long_date,
+                "long_moment": long_moment,
             },
             status_code=status_code,
         )
@@ -892,10 +882,10 @@ def rows_of(items: Sequence[ReferralSummary], today: date) -> list[Row]:
                 STATUS_LABELS[item.status],
                 STATUS_TAGS[item.status],
                 [need_label(code) for code in item.need_codes],
-                day_text(item.follow_up_on),
+                long_date(item.follow_up_on),
                 (today - item.follow_up_on).days if late else None,
-                day_text(item.created_at.astimezone(LONDON).date()),
-                moment_text(item.updated_at),
+                long_date(item.created_at.astimezone(LONDON).date()),
+                long_moment(item.updated_at),
             )
         )
     return rows
@@ -1054,7 +1044,7 @@ def overdue_page(
         return {
             "check": check,
             "row": rows_of([check.referral], today)[0],
-            "due": day_text(check.due_on),
+            "due": long_date(check.due_on),
         }
 
     return render(

@@ -33,6 +33,7 @@ from starlette.datastructures import FormData
 from healthequity.audit.schemas import AuditContext
 from healthequity.auth.dependencies import allow, audit_context
 from healthequity.auth.schemas import Principal
+from healthequity.dates import long_date
 from healthequity.directory import search
 from healthequity.directory.models import Service, ServiceStatus
 from healthequity.needs import NEEDS_BY_CODE
@@ -68,10 +69,6 @@ def months_after(day: date, months: int) -> date:
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def long_date(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 # The person's needs, one block a need.

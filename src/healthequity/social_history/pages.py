@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from fastapi import APIRouter, Depends, Request
@@ -28,10 +28,11 @@ from starlette.datastructures import FormData
 from healthequity.audit.schemas import AuditContext
 from healthequity.auth.dependencies import allow, allow_public, audit_context
 from healthequity.auth.schemas import Principal
+from healthequity.dates import long_moment
 from healthequity.needs import NEEDS_BY_CODE
 from healthequity.people import service as people_service
 from healthequity.people.lookup import Refusal, person_for_page
-from healthequity.people.models import LONDON, Person
+from healthequity.people.models import Person
 from healthequity.social_history import service
 from healthequity.social_history.exceptions import (
     AnswerError,
@@ -330,12 +331,6 @@ def _follow_ups_fragment(request: Request, view: QuestionnaireView) -> Response:
 # A person's social history.
 
 
-def when(moment: datetime) -> str:
-    """A moment as people in England read it: 23 November 2026 at 14:05."""
-    local = moment.astimezone(LONDON)
-    return f"{local.day} {local:%B %Y} at {local:%H:%M}"
-
-
 @dataclass(frozen=True)
 class ResponseLine:
     """One questionnaire response, as a list of them shows it."""
@@ -353,7 +348,7 @@ def response_lines(responses: Sequence[QuestionnaireResponse]) -> list[ResponseL
         ResponseLine(
             id=response.id,
             title=titles.get(response.questionnaire_url, response.questionnaire_url),
-            answered=when(response.authored_at),
+            answered=long_moment(response.authored_at),
             source="Asked in a consultation"
             if response.source is ResponseSource.CLINICIAN
             else "Answered by the person from a link",
@@ -660,7 +655,7 @@ def _response_view(
             "person": person,
             "response": response,
             "line": response_lines([response])[0],
-            "reviewed": when(response.reviewed_at) if response.reviewed_at else None,
+            "reviewed": long_moment(response.reviewed_at) if response.reviewed_at else None,
             "sections": sections,
             "needs": needs,
             "levels": {need.id: need_labels(need) for need in needs},
